@@ -1,0 +1,134 @@
+"""Turn pydantic validation errors into diagnostics with file:line, field path and a hint."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .diagnostics import Diagnostic, FieldPath, Severity
+from .loader import Document
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?" if close else ""
+
+
+def _unwrap(tp: Any) -> list[Any]:
+    """The concrete types an annotation may hold (Optional, Annotated and unions opened)."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType):
+        out: list[Any] = []
+        for arg in typing.get_args(tp):
+            out.extend(_unwrap(arg))
+        return out
+    return [tp]
+
+
+def _field_keys(model: type[BaseModel]) -> dict[str, str]:
+    """YAML key -> python field name."""
+    return {(f.alias or name): name for name, f in model.model_fields.items()}
+
+
+def _model_at(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """Walk annotations along a pydantic error location to the model that holds it."""
+    current: list[Any] = [root]
+    for elem in loc:
+        nxt: list[Any] = []
+        for tp in current:
+            origin = typing.get_origin(tp)
+            if isinstance(tp, type) and issubclass(tp, BaseModel):
+                keys = _field_keys(tp)
+                if elem in keys:
+                    nxt.extend(_unwrap(tp.model_fields[keys[elem]].annotation))
+                # a discriminated-union tag selects a member model
+                elif "kind" in tp.model_fields or "type" in tp.model_fields:
+                    for tag_field in ("kind", "type"):
+                        f = tp.model_fields.get(tag_field)
+                        if f and elem in typing.get_args(f.annotation):
+                            nxt.append(tp)
+            elif origin in (dict, list):
+                args = typing.get_args(tp)
+                nxt.extend(_unwrap(args[-1]))
+        if not nxt:
+            return None
+        current = nxt
+    models = [tp for tp in current if isinstance(tp, type) and issubclass(tp, BaseModel)]
+    return models[0] if len(models) == 1 else None
+
+
+def _message(err: Any, root: type[BaseModel], doc: Document) -> tuple[str, str, str, bool]:
+    """(code, message, hint, point-at-key) for one pydantic error."""
+    etype = err["type"]
+    loc = tuple(err["loc"])
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if etype == "extra_forbidden":
+        key = str(loc[-1])
+        model = _model_at(root, loc[:-1])
+        keys = sorted(_field_keys(model)) if model else []
+        hint = did_you_mean(key, keys)
+        if not hint and keys:
+            hint = "allowed keys here: " + ", ".join(keys)
+        if key in {"url", "webhook_url", "token", "password"}:
+            hint = (
+                f"secrets never go in the spec: store it with `pulumi config set --secret NAME VALUE` "
+                f"and reference NAME ({', '.join(k for k in keys if k.endswith('_secret')) or 'a *_secret key'})"
+            )
+        return "PS101", f"unknown key {key!r}", hint, True
+    if etype == "missing":
+        return "PS102", f"missing required key {loc[-1]!r}", "add it", False
+    if etype == "union_tag_invalid":
+        ctx = err.get("ctx", {})
+        tag, expected = ctx.get("tag", "?"), ctx.get("expected_tags", "")
+        field = ctx.get("discriminator", "kind").strip("'")
+        options = [t.strip().strip("'") for t in str(expected).split(",")]
+        hint = did_you_mean(str(tag), options) or f"expected one of: {', '.join(options)}"
+        return "PS103", f"unknown {field} {tag!r}", hint, False
+    if etype == "union_tag_not_found":
+        field = err.get("ctx", {}).get("discriminator", "kind").strip("'")
+        return "PS102", f"missing required key {field!r}", f"every entry here needs a '{field}'", False
+    if etype == "literal_error":
+        given = err.get("input")
+        expected = err.get("ctx", {}).get("expected", "")
+        options = [o.strip().strip("'") for o in str(expected).replace(" or ", ",").split(",")]
+        hint = did_you_mean(str(given), options) or f"expected {expected}"
+        return "PS104", f"invalid value {given!r}", hint, False
+    if etype == "string_pattern_mismatch":
+        given = err.get("input")
+        return "PS105", f"invalid value {given!r}: does not match {err['ctx']['pattern']}", _pattern_hint(loc), False
+    if etype.endswith("_type") or etype.endswith("_parsing"):
+        return "PS106", f"{msg} (got {err.get('input')!r})", "", False
+    return "PS100", msg, "", False
+
+
+def _pattern_hint(loc: tuple[Any, ...]) -> str:
+    if len(loc) >= 2 and loc[0] == "tasks":
+        return "task ids start with a letter and use letters, digits, '_', '-' or '.'"
+    if loc and loc[-1] in ("webhook_url_secret", "url_secret", "token_secret"):
+        return "write the NAME of a Pulumi config secret, not its value (pulumi config set --secret NAME VALUE)"
+    return ""
+
+
+def validation_diagnostics(exc: ValidationError, root: type[BaseModel], doc: Document) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        code, message, hint, at_key = _message(err, root, doc)
+        shown: FieldPath = doc.real_path(loc)
+        if err["type"] == "missing":
+            shown = (*shown, str(loc[-1]))
+        elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            shown = (*shown, str(err.get("ctx", {}).get("discriminator", "kind")).strip("'"))
+        at_key = at_key or "[key]" in loc  # a bad mapping key (task id): point at the key
+        mark = doc.locate(shown, key=at_key)
+        out.append(Diagnostic(doc.file, mark.line, mark.column, Severity.ERROR, code, message, shown, hint))
+    return out

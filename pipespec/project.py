@@ -1,0 +1,130 @@
+"""Load -> models -> validate -> resolve -> target checks, for one file or many."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from .diagnostics import Diagnostic, Severity, SpecError, has_errors, sort_diagnostics
+from .ir import PipelineIR
+from .loader import Document, load_file, load_text
+from .model_errors import validation_diagnostics
+from .resolve import resolve
+from .spec.pipeline import API_VERSION, PipelineSpec
+from .spec.tasks import PipelineRunTask
+from .targets.registry import get_target, target_names
+from .validate import semantic_diagnostics
+
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class Loaded:
+    file: str
+    ir: PipelineIR | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.ir is not None and not has_errors(self.diagnostics)
+
+
+def _version_check(doc: Document) -> list[Diagnostic]:
+    version = doc.data.get("apiVersion")
+    if version is None or version == API_VERSION:
+        return []
+    mark = doc.locate(("apiVersion",))
+    return [
+        Diagnostic(
+            doc.file, mark.line, mark.column, Severity.ERROR, "PS020",
+            f"unsupported apiVersion {version!r}", f"this pipespec reads '{API_VERSION}'", ("apiVersion",),
+        )
+    ]
+
+
+def compile_document(doc: Document, targets: Sequence[str] | None = None) -> Loaded:
+    diags = _version_check(doc)
+    if diags:
+        return Loaded(doc.file, None, diags)
+    try:
+        spec = PipelineSpec.model_validate(doc.data)
+    except ValidationError as exc:
+        return Loaded(doc.file, None, sort_diagnostics(validation_diagnostics(exc, PipelineSpec, doc)))
+    diags = semantic_diagnostics(spec, doc)
+    if has_errors(diags):
+        return Loaded(doc.file, None, sort_diagnostics(diags))
+    ir = resolve(spec, doc)
+    for name in sorted(ir.targets):
+        if targets is not None and name not in targets:
+            continue
+        diags.extend(get_target(name).check(ir))
+    return Loaded(doc.file, ir, sort_diagnostics(diags))
+
+
+def load_pipeline(path: str | Path, targets: Sequence[str] | None = None) -> Loaded:
+    try:
+        doc = load_file(path)
+    except SpecError as exc:
+        return Loaded(str(path), None, exc.diagnostics)
+    return compile_document(doc, targets)
+
+
+def load_string(text: str, file: str = "<string>", targets: Sequence[str] | None = None) -> Loaded:
+    try:
+        doc = load_text(text, file)
+    except SpecError as exc:
+        return Loaded(file, None, exc.diagnostics)
+    return compile_document(doc, targets)
+
+
+def discover(paths: Iterable[str | Path]) -> list[Path]:
+    """Spec files under the given files/folders, sorted, each once."""
+    found: set[Path] = set()
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found.update(f for f in p.rglob("*") if f.is_file() and f.suffix in SPEC_SUFFIXES)
+        else:
+            found.add(p)
+    return sorted(found)
+
+
+def load_project(paths: Iterable[str | Path], targets: Sequence[str] | None = None) -> list[Loaded]:
+    """Every spec under `paths`, plus checks across files (unique names, pipeline references)."""
+    loaded = [load_pipeline(p, targets) for p in discover(paths)]
+    by_name: dict[str, Loaded] = {}
+    for item in loaded:
+        if item.ir is None:
+            continue
+        first = by_name.setdefault(item.ir.name, item)
+        if first is not item:
+            item.diagnostics.append(
+                Diagnostic(
+                    item.file, 1, 1, Severity.ERROR, "PS250",
+                    f"pipeline name {item.ir.name!r} is also used by {first.file}",
+                    "pipeline names are deployment names and must be unique", ("name",),
+                )
+            )
+    names = set(by_name)
+    for item in loaded:
+        if item.ir is None:
+            continue
+        for task in item.ir.tasks:
+            if isinstance(task.spec, PipelineRunTask) and task.spec.pipeline not in names:
+                item.diagnostics.append(
+                    Diagnostic(
+                        task.source.file, task.source.line, task.source.column, Severity.WARNING, "PS251",
+                        f"task {task.id!r} runs pipeline {task.spec.pipeline!r}, which is not among the "
+                        "loaded specs", "check the name, or validate the folder that holds it",
+                        ("tasks", task.id, "pipeline"),
+                    )
+                )
+        item.diagnostics = sort_diagnostics(item.diagnostics)
+    return loaded
+
+
+def known_targets() -> list[str]:
+    return target_names()
