@@ -76,7 +76,10 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option(
-    "--target", "targets", multiple=True, type=click.Choice(target_names()),
+    "--target",
+    "targets",
+    multiple=True,
+    type=click.Choice(target_names()),
     help="Check only these targets (default: the targets each pipeline lists).",
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")

@@ -390,7 +390,10 @@ def _parse_macro(text: str, fields: Sequence[str]) -> CronExpr:
     if macro not in _MACROS:
         raise CronError(f"unknown cron macro '{fields[0]}'", "use one of " + " ".join(_MACROS))
     if len(fields) > 1:
-        raise CronError(f"cron macro '{fields[0]}' must stand alone, got '{' '.join(fields)}'", "")
+        raise CronError(
+            f"cron macro '{fields[0]}' must stand alone, got '{' '.join(fields)}'",
+            f"write just '{fields[0]}', or 5 fields ({_FIELDS_HELP})",
+        )
     minute, hour, dom, month, dow = _MACROS[macro].split()
     return CronExpr(text, minute, hour, dom, month, dow)
 

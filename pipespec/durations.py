@@ -16,9 +16,7 @@ class DurationError(ValueError):
 def parse_duration(value: object) -> int:
     """Seconds for a duration string. Bare integers are rejected: units are never implied."""
     if isinstance(value, bool) or not isinstance(value, str):
-        raise DurationError(
-            f"expected a duration such as '5m' or '2h', got {value!r}; write the unit (s, m, h, d, w)"
-        )
+        raise DurationError(f"expected a duration such as '5m' or '2h', got {value!r}; write the unit (s, m, h, d, w)")
     text = value.strip().lower().replace(" ", "")
     if not _FULL.fullmatch(text):
         raise DurationError(

@@ -66,10 +66,9 @@ class Document:
         node: Any = self.data
         out: list[str | int] = []
         for elem in path:
-            if isinstance(node, dict) and elem in node:
-                node = node[elem]
-                out.append(elem)
-            elif isinstance(node, list) and isinstance(elem, int) and 0 <= elem < len(node):
+            if (isinstance(node, dict) and elem in node) or (
+                isinstance(node, list) and isinstance(elem, int) and 0 <= elem < len(node)
+            ):
                 node = node[elem]
                 out.append(elem)
         return tuple(out)
@@ -142,9 +141,7 @@ class _Builder:
             if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 self.check_tag(ev.tag, mark)
                 if len(stack) >= MAX_DEPTH:
-                    raise self.fail(
-                        mark, "PS006", f"nesting deeper than {MAX_DEPTH} levels", "flatten the document"
-                    )
+                    raise self.fail(mark, "PS006", f"nesting deeper than {MAX_DEPTH} levels", "flatten the document")
                 path = self._child_path(stack, mark)
                 container: Any = {} if isinstance(ev, yaml.MappingStartEvent) else []
                 self.positions.setdefault(path, mark)
@@ -253,9 +250,7 @@ def load_text(text: str | bytes, file: str = "<string>") -> Document:
     if "\x00" in text:
         raise _error(file, start, "PS001", "file contains NUL bytes: not a text YAML file")
     if not text.strip():
-        raise _error(
-            file, start, "PS010", "file is empty", "a pipeline spec starts with 'apiVersion: pipespec/v1'"
-        )
+        raise _error(file, start, "PS010", "file is empty", "a pipeline spec starts with 'apiVersion: pipespec/v1'")
     builder = _Builder(file)
     try:
         events = yaml.parse(text, Loader=_Loader)
@@ -269,7 +264,9 @@ def load_text(text: str | bytes, file: str = "<string>") -> Document:
         if "tab" in problem or (0 < mark.line <= len(lines) and "\t" in lines[mark.line - 1]):
             hint = "YAML does not allow tabs for indentation: use spaces"
         if "nesting depth" in problem:
-            raise _error(file, mark, "PS006", f"nesting deeper than {MAX_DEPTH} levels", "flatten the document")
+            raise _error(
+                file, mark, "PS006", f"nesting deeper than {MAX_DEPTH} levels", "flatten the document"
+            ) from None
         raise _error(file, mark, "PS004", f"invalid YAML: {problem}", hint) from None
     except yaml.YAMLError as exc:  # reader errors: control characters and the like
         raise _error(file, start, "PS004", f"invalid YAML: {exc}", "remove binary/control characters") from None

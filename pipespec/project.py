@@ -39,8 +39,14 @@ def _version_check(doc: Document) -> list[Diagnostic]:
     mark = doc.locate(("apiVersion",))
     return [
         Diagnostic(
-            doc.file, mark.line, mark.column, Severity.ERROR, "PS020",
-            f"unsupported apiVersion {version!r}", f"this pipespec reads '{API_VERSION}'", ("apiVersion",),
+            doc.file,
+            mark.line,
+            mark.column,
+            Severity.ERROR,
+            "PS020",
+            f"unsupported apiVersion {version!r}",
+            f"this pipespec reads '{API_VERSION}'",
+            ("apiVersion",),
         )
     ]
 
@@ -103,9 +109,14 @@ def load_project(paths: Iterable[str | Path], targets: Sequence[str] | None = No
         if first is not item:
             item.diagnostics.append(
                 Diagnostic(
-                    item.file, 1, 1, Severity.ERROR, "PS250",
+                    item.file,
+                    1,
+                    1,
+                    Severity.ERROR,
+                    "PS250",
                     f"pipeline name {item.ir.name!r} is also used by {first.file}",
-                    "pipeline names are deployment names and must be unique", ("name",),
+                    "pipeline names are deployment names and must be unique",
+                    ("name",),
                 )
             )
     names = set(by_name)
@@ -116,9 +127,13 @@ def load_project(paths: Iterable[str | Path], targets: Sequence[str] | None = No
             if isinstance(task.spec, PipelineRunTask) and task.spec.pipeline not in names:
                 item.diagnostics.append(
                     Diagnostic(
-                        task.source.file, task.source.line, task.source.column, Severity.WARNING, "PS251",
-                        f"task {task.id!r} runs pipeline {task.spec.pipeline!r}, which is not among the "
-                        "loaded specs", "check the name, or validate the folder that holds it",
+                        task.source.file,
+                        task.source.line,
+                        task.source.column,
+                        Severity.WARNING,
+                        "PS251",
+                        f"task {task.id!r} runs pipeline {task.spec.pipeline!r}, which is not among the loaded specs",
+                        "check the name, or validate the folder that holds it",
                         ("tasks", task.id, "pipeline"),
                     )
                 )

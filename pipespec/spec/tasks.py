@@ -68,9 +68,7 @@ class SqlTask(TaskBase):
     kind: Literal["sql"]
     query: str | None = Field(default=None, description="Inline SQL.")
     file: str | None = Field(default=None, description="Path of a .sql file (instead of `query`).")
-    check: bool = Field(
-        default=False, description="Fail the task unless the first column of the first row is true."
-    )
+    check: bool = Field(default=False, description="Fail the task unless the first column of the first row is true.")
     parameters: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")

@@ -10,11 +10,12 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import BaseModel
 
 from ..diagnostics import Diagnostic, FieldPath, Severity
+from ..environment import Deployment
 from ..ir import PipelineIR, TaskIR
 
 
@@ -69,17 +70,34 @@ class Target(ABC):
                     f"remove '{self.name}' from the pipeline's targets or change the task"
                 )
                 out.append(
-                    self.diag(task, ("kind",), "PS400", f"task {task.id!r} of kind {task.kind!r} cannot run on "
-                              f"{self.title}", hint)
+                    self.diag(
+                        task,
+                        ("kind",),
+                        "PS400",
+                        f"task {task.id!r} of kind {task.kind!r} cannot run on {self.title}",
+                        hint,
+                    )
                 )
             if self.task_id_rule and (why := self.task_id_rule.violation(task.id)):
                 out.append(
-                    self.diag(task, (), "PS401", f"task id {task.id!r} breaks the {self.task_id_rule.what} rule: "
-                              f"{why}", f"rename the task or remove '{self.name}' from the pipeline's targets")
+                    self.diag(
+                        task,
+                        (),
+                        "PS401",
+                        f"task id {task.id!r} breaks the {self.task_id_rule.what} rule: {why}",
+                        f"rename the task or remove '{self.name}' from the pipeline's targets",
+                    )
                 )
         if self.pipeline_name_rule and (why := self.pipeline_name_rule.violation(ir.name)):
-            out.append(self.pipeline_diag(ir, ("name",), "PS402", f"pipeline name {ir.name!r} breaks the "
-                                          f"{self.pipeline_name_rule.what} rule: {why}", "rename the pipeline"))
+            out.append(
+                self.pipeline_diag(
+                    ir,
+                    ("name",),
+                    "PS402",
+                    f"pipeline name {ir.name!r} breaks the {self.pipeline_name_rule.what} rule: {why}",
+                    "rename the pipeline",
+                )
+            )
         if not any(d.is_error for d in out):
             out.extend(self.check_limits(ir))
         return out
@@ -114,13 +132,17 @@ class Target(ABC):
         src = ir.source
         return Diagnostic(src.file, src.line, src.column, severity, code, message, path, hint, self.name)
 
-    def default_stack(self) -> BaseModel:
-        return self.stack_settings()
+    def deployment(self, deployment: Deployment | None = None) -> Deployment:
+        """Fill in the target's default stack settings where none were given."""
+        deployment = deployment or Deployment()
+        if deployment.settings is None:
+            return Deployment(deployment.env, self.stack_settings())
+        return deployment
 
     @abstractmethod
-    def render(self, ir: PipelineIR, stack: Any = None) -> list[Rendered]:
+    def render(self, ir: PipelineIR, deployment: Deployment | None = None) -> list[Rendered]:
         """The native documents, exactly as the component deploys them."""
 
-    def summary(self, ir: PipelineIR, stack: Any = None) -> list[str]:
+    def summary(self, ir: PipelineIR, deployment: Deployment | None = None) -> list[str]:
         """Lines the CLI prints after rendering (makespans, counts …)."""
         return []

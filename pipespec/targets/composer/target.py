@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import BaseModel
 
+from ...environment import Deployment
 from ...ir import PipelineIR
 from ..base import NameRule, Rendered, Target
 
@@ -25,7 +26,7 @@ class ComposerTarget(Target):
     pipeline_name_rule = NameRule("Airflow dag_id", r"[A-Za-z0-9_.-]+", 250, "only letters, digits, '_', '.', '-'")
     stack_settings = ComposerStack
 
-    def render(self, ir: PipelineIR, stack: Any = None) -> list[Rendered]:
+    def render(self, ir: PipelineIR, deployment: Deployment | None = None) -> list[Rendered]:
         raise NotImplementedError("the Composer compiler lands with issue 6")
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import BaseModel
 
+from ...environment import Deployment
 from ...ir import PipelineIR
 from ..base import NameRule, Rendered, Target
 
@@ -28,7 +29,7 @@ class DatabricksTarget(Target):
     pipeline_name_rule = NameRule("Databricks job name", r".+", 4096, "must not be empty")
     stack_settings = DatabricksStack
 
-    def render(self, ir: PipelineIR, stack: Any = None) -> list[Rendered]:
+    def render(self, ir: PipelineIR, deployment: Deployment | None = None) -> list[Rendered]:
         raise NotImplementedError("the Databricks compiler lands with issue 4")
 
 

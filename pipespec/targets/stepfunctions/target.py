@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from pydantic import BaseModel
 
+from ...environment import Deployment
 from ...ir import PipelineIR
 from ..base import NameRule, Rendered, Target
 
@@ -29,7 +30,7 @@ class StepFunctionsTarget(Target):
     )
     stack_settings = StepFunctionsStack
 
-    def render(self, ir: PipelineIR, stack: Any = None) -> list[Rendered]:
+    def render(self, ir: PipelineIR, deployment: Deployment | None = None) -> list[Rendered]:
         raise NotImplementedError("the Step Functions compiler lands with issue 5")
 
 
