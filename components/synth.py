@@ -169,7 +169,7 @@ class _Monitor(mocks.MockMonitor):
         super().__init__(_Mocks())
         self.run = run
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             self.run.stack_urn = response.urn
