@@ -66,9 +66,10 @@ class Document:
         node: Any = self.data
         out: list[str | int] = []
         for elem in path:
-            if (isinstance(node, dict) and elem in node) or (
-                isinstance(node, list) and isinstance(elem, int) and 0 <= elem < len(node)
-            ):
+            if isinstance(node, dict) and elem in node:
+                node = node[elem]
+                out.append(elem)
+            elif isinstance(node, list) and isinstance(elem, int) and 0 <= elem < len(node):
                 node = node[elem]
                 out.append(elem)
         return tuple(out)
@@ -122,7 +123,8 @@ class _Builder:
         if tag not in _ALLOWED_TAGS:  # e.g. timestamps, binary: keep the text as written
             return ev.value
         try:
-            return self.constructor.construct_object(ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark))
+            node = ScalarNode(tag, ev.value, ev.start_mark, ev.end_mark)  # type: ignore[arg-type]  # C marks work too
+            return self.constructor.construct_object(node)
         except (ConstructorError, ValueError) as exc:
             raise self.fail(_mark(ev.start_mark), "PS004", f"invalid scalar {ev.value!r}: {exc}") from None
 

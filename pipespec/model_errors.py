@@ -19,6 +19,25 @@ def did_you_mean(word: str, options: Iterable[str]) -> str:
     return f"did you mean {close[0]!r}?" if close else ""
 
 
+# Words users bring from other orchestrators, mapped to our kinds.
+_SYNONYMS = {
+    "bash": "shell",
+    "command": "shell",
+    "py": "python",
+    "python_script": "python",
+    "query": "sql",
+    "rest": "http",
+    "api": "http",
+    "webhook": "http",
+    "wheel": "python_wheel",
+    "spark_python": "spark",
+    "spark_jar": "spark",
+    "glue_job": "glue",
+    "run_job": "pipeline",
+    "dag": "pipeline",
+}
+
+
 def _unwrap(tp: Any) -> list[Any]:
     """The concrete types an annotation may hold (Optional, Annotated and unions opened)."""
     origin = typing.get_origin(tp)
@@ -91,7 +110,12 @@ def _message(err: Any, root: type[BaseModel], doc: Document) -> tuple[str, str, 
         tag, expected = ctx.get("tag", "?"), ctx.get("expected_tags", "")
         field = ctx.get("discriminator", "kind").strip("'")
         options = [t.strip().strip("'") for t in str(expected).split(",")]
-        hint = did_you_mean(str(tag), options) or f"expected one of: {', '.join(options)}"
+        synonym = _SYNONYMS.get(str(tag).lower())
+        hint = (
+            (f"did you mean {synonym!r}?" if synonym in options else "")
+            or did_you_mean(str(tag), options)
+            or f"expected one of: {', '.join(options)}"
+        )
         return "PS103", f"unknown {field} {tag!r}", hint, False
     if etype == "union_tag_not_found":
         field = err.get("ctx", {}).get("discriminator", "kind").strip("'")
@@ -105,6 +129,8 @@ def _message(err: Any, root: type[BaseModel], doc: Document) -> tuple[str, str, 
     if etype == "string_pattern_mismatch":
         given = err.get("input")
         return "PS105", f"invalid value {given!r}: does not match {err['ctx']['pattern']}", _pattern_hint(loc), False
+    if etype == "too_short" and loc == ("tasks",):
+        return "PS100", "a pipeline needs at least one task", "add tasks under 'tasks:'", False
     if etype.endswith("_type") or etype.endswith("_parsing"):
         return "PS106", f"{msg} (got {err.get('input')!r})", "", False
     return "PS100", msg, "", False

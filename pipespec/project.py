@@ -16,7 +16,7 @@ from .resolve import resolve
 from .spec.pipeline import API_VERSION, PipelineSpec
 from .spec.tasks import PipelineRunTask
 from .targets.registry import get_target, target_names
-from .validate import semantic_diagnostics
+from .validate import secret_diagnostics, semantic_diagnostics
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -45,8 +45,8 @@ def _version_check(doc: Document) -> list[Diagnostic]:
             Severity.ERROR,
             "PS020",
             f"unsupported apiVersion {version!r}",
-            f"this pipespec reads '{API_VERSION}'",
-            ("apiVersion",),
+            path=("apiVersion",),
+            hint=f"this pipespec reads '{API_VERSION}'",
         )
     ]
 
@@ -55,11 +55,12 @@ def compile_document(doc: Document, targets: Sequence[str] | None = None) -> Loa
     diags = _version_check(doc)
     if diags:
         return Loaded(doc.file, None, diags)
+    leaked = secret_diagnostics(doc)
     try:
         spec = PipelineSpec.model_validate(doc.data)
     except ValidationError as exc:
-        return Loaded(doc.file, None, sort_diagnostics(validation_diagnostics(exc, PipelineSpec, doc)))
-    diags = semantic_diagnostics(spec, doc)
+        return Loaded(doc.file, None, sort_diagnostics(leaked + validation_diagnostics(exc, PipelineSpec, doc)))
+    diags = leaked + semantic_diagnostics(spec, doc)
     if has_errors(diags):
         return Loaded(doc.file, None, sort_diagnostics(diags))
     ir = resolve(spec, doc)
@@ -115,8 +116,8 @@ def load_project(paths: Iterable[str | Path], targets: Sequence[str] | None = No
                     Severity.ERROR,
                     "PS250",
                     f"pipeline name {item.ir.name!r} is also used by {first.file}",
-                    "pipeline names are deployment names and must be unique",
-                    ("name",),
+                    path=("name",),
+                    hint="pipeline names are deployment names and must be unique",
                 )
             )
     names = set(by_name)
@@ -133,8 +134,8 @@ def load_project(paths: Iterable[str | Path], targets: Sequence[str] | None = No
                         Severity.WARNING,
                         "PS251",
                         f"task {task.id!r} runs pipeline {task.spec.pipeline!r}, which is not among the loaded specs",
-                        "check the name, or validate the folder that holds it",
-                        ("tasks", task.id, "pipeline"),
+                        path=("tasks", task.id, "pipeline"),
+                        hint="check the name, or validate the folder that holds it",
                     )
                 )
         item.diagnostics = sort_diagnostics(item.diagnostics)

@@ -24,7 +24,6 @@ get a ratio of exactly 1 for any durations.
 from __future__ import annotations
 
 import heapq
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -369,135 +368,161 @@ def _exact_split(g: _Graph, nodes: list[int]) -> tuple[str, list[list[int]]] | N
 # --------------------------------------------------------------------------- heuristic cut
 
 
-def _cut_candidates(g: _Graph, nodes: list[int], limit: int) -> list[list[int]]:
-    """Down-closed prefixes S of a connected, series-indecomposable subset, best first.
+class _Cuts:
+    """Candidate down-closed prefixes of a connected, series-indecomposable subset.
 
     Every key used below strictly increases along edges (ties ordered topologically), so
     every prefix of the sorted order is down-closed.  For a down-closed S, cp(S) is the max
     earliest finish inside S and cp(rest) the max tail length inside rest, so the lower
-    bound of each prefix is a prefix max plus a suffix max.
+    bound ``cp(S) + cp(rest)`` of each prefix is a prefix max plus a suffix max.
     """
-    m = g.enter(nodes)
-    st = g.stamp
-    dur = g.dur
-    es: dict[int, float] = {}
-    ef: dict[int, float] = {}
-    for v in nodes:
-        s = 0.0
-        for u in g.preds[v]:
-            if st[u] == m and ef[u] > s:
-                s = ef[u]
-        es[v] = s
-        ef[v] = s + dur[v]
-    tail: dict[int, float] = {}
-    for v in reversed(nodes):
-        t = 0.0
-        for w in g.succs[v]:
-            if st[w] == m and tail[w] > t:
-                t = tail[w]
-        tail[v] = t + dur[v]
-    cp = max(ef.values())
-    keys: list[Callable[[int], float]] = [
-        lambda v: ef[v],
-        lambda v: es[v],
-        lambda v: cp - tail[v],  # latest start
-        lambda v: cp - tail[v] + dur[v],  # latest finish
-        lambda v: es[v] + (cp - tail[v]),  # middle of the slack window (x2)
-    ]
-    n = len(nodes)
-    scored: list[tuple[float, int, int, int]] = []
-    orders: list[list[int]] = []
-    for ki, key in enumerate(keys):
-        order = sorted(nodes, key=lambda v: (key(v), v))
-        orders.append(order)
-        suf = [0.0] * (n + 1)
-        for i in range(n - 1, -1, -1):
-            t = tail[order[i]]
-            suf[i] = t if t > suf[i + 1] else suf[i + 1]
-        pre = 0.0
-        for i in range(n - 1):
-            f = ef[order[i]]
-            if f > pre:
-                pre = f
-            bound = pre + suf[i + 1]
-            size = i + 1
-            scored.append((bound, abs(2 * size - n), ki, size))
-    scored.sort()
-    out: list[list[int]] = []
-    seen: set[tuple[int, ...]] = set()
-    for bound, _bal, ki, size in scored:
-        s_nodes = sorted(orders[ki][:size])
-        sig = tuple(s_nodes)
-        if sig in seen:
-            continue
-        seen.add(sig)
-        out.append(s_nodes)
-        if len(out) >= limit:
-            break
-        del bound
-    return out
+
+    __slots__ = ("bounds", "cp", "n", "orders")
+
+    def __init__(self, g: _Graph, nodes: list[int]):
+        m = g.enter(nodes)
+        st = g.stamp
+        dur = g.dur
+        es: dict[int, float] = {}
+        ef: dict[int, float] = {}
+        for v in nodes:
+            s = 0.0
+            for u in g.preds[v]:
+                if st[u] == m and ef[u] > s:
+                    s = ef[u]
+            es[v] = s
+            ef[v] = s + dur[v]
+        tail: dict[int, float] = {}
+        for v in reversed(nodes):
+            t = 0.0
+            for w in g.succs[v]:
+                if st[w] == m and tail[w] > t:
+                    t = tail[w]
+            tail[v] = t + dur[v]
+        cp = max(ef.values())
+        self.cp = cp
+        self.n = n = len(nodes)
+        ls = {v: cp - tail[v] for v in nodes}
+        keys: list[Callable[[int], tuple[float, int]]] = [
+            lambda v: (ef[v], v),
+            lambda v: (es[v], v),
+            lambda v: (ls[v], v),  # latest start
+            lambda v: (ls[v] + dur[v], v),  # latest finish
+            lambda v: (es[v] + ls[v], v),  # middle of the slack window (x2)
+        ]
+        self.orders: list[list[int]] = []
+        self.bounds: list[list[float]] = []
+        for key in keys:
+            order = sorted(nodes, key=key)
+            suf = [0.0] * (n + 1)
+            for i in range(n - 1, -1, -1):
+                t = tail[order[i]]
+                suf[i] = t if t > suf[i + 1] else suf[i + 1]
+            pre = 0.0
+            bounds = [0.0] * (n - 1)
+            for i in range(n - 1):
+                f = ef[order[i]]
+                if f > pre:
+                    pre = f
+                bounds[i] = pre + suf[i + 1]
+            self.orders.append(order)
+            self.bounds.append(bounds)
+
+    def ranked(self, score: Callable[[float, float, int, int], float], limit: int) -> list[list[int]]:
+        """Best ``limit`` distinct prefixes (sorted node lists) under ``score``; ties: balance, key, size."""
+        cp, n = self.cp, self.n
+        scored = []
+        for ki, bounds in enumerate(self.bounds):
+            for i, b in enumerate(bounds):
+                size = i + 1
+                scored.append((score(b, cp, size, n), abs(2 * size - n), ki, size))
+        if limit == 1:
+            best = min(scored)
+            return [sorted(self.orders[best[2]][: best[3]])]
+        scored.sort()
+        out: list[list[int]] = []
+        seen: set[tuple[int, ...]] = set()
+        for _sc, _bal, ki, size in scored:
+            s_nodes = sorted(self.orders[ki][:size])
+            sig = tuple(s_nodes)
+            if sig not in seen:
+                seen.add(sig)
+                out.append(s_nodes)
+                if len(out) >= limit:
+                    break
+        return out
+
+
+def _rel(bound: float, cp: float) -> float:
+    # relative loss rounded so float noise does not decide ties
+    return round((bound - cp) / cp, 12)
+
+
+def _score_plain(bound: float, cp: float, size: int, n: int) -> float:
+    return _rel(bound, cp)
+
+
+def _score_amortized(bound: float, cp: float, size: int, n: int) -> float:
+    # loss per node split off: peeling one node at a time is locally cheap but sequentializes
+    return _rel(bound, cp) / min(size, n - size) ** _ALPHA
+
+
+_ALPHA = 1.0
+_SCORE = _score_amortized
+_LOOK_DEPTH = 1
+_LOOK_MAX = 400
+_WIDTH = 3
 
 
 # --------------------------------------------------------------------------- solver
 
-
-def _leafs_makespan(g: _Graph, node: SPNode) -> float:
-    return makespan(node, _DurView(g))
+_Result = tuple[SPNode, float]
 
 
-class _DurView(Mapping[str, float]):
-    def __init__(self, g: _Graph):
-        self._d = {t: g.dur[i] for i, t in enumerate(g.ids)}
-
-    def __getitem__(self, k: str) -> float:
-        return self._d[k]
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(self._d)
-
-    def __len__(self) -> int:
-        return len(self._d)
-
-
-def _solve(g: _Graph, nodes: list[int], look: int, width: int, dur: Mapping[str, float]) -> SPNode:
-    """Iterative decomposition (trees can be thousands of levels deep)."""
-    root: list[SPNode | None] = [None]
+def _solve(g: _Graph, nodes: list[int], look: int) -> _Result:
+    """Iterative decomposition (trees can be thousands of levels deep); returns (tree, makespan)."""
+    root: list[_Result | None] = [None]
     # frames: ("solve", nodes, holder, index) | ("build", kind, kids, holder, index)
     stack: list[tuple] = [("solve", nodes, root, 0)]  # type: ignore[type-arg]
     while stack:
         frame = stack.pop()
         if frame[0] == "build":
             _, kind, kids, holder, idx = frame
-            holder[idx] = _par(kids) if kind == "par" else _seq(kids)
+            if kind == "par":
+                holder[idx] = (_par([k[0] for k in kids]), max(k[1] for k in kids))
+            else:
+                holder[idx] = (_seq([k[0] for k in kids]), sum(k[1] for k in kids))
             continue
         _, sub, holder, idx = frame
         if len(sub) == 1:
-            holder[idx] = Leaf(g.ids[sub[0]])
+            holder[idx] = (Leaf(g.ids[sub[0]]), g.dur[sub[0]])
             continue
         split = _exact_split(g, sub)
         if split is not None:
             kind, parts = split
         else:
             kind = "seq"
-            cands = _cut_candidates(g, sub, width if look > 0 else 1)
-            if look > 0 and len(cands) > 1:
+            cuts = _Cuts(g, sub)
+            if look > 0 and len(sub) <= _LOOK_MAX:
+                cands = cuts.ranked(_SCORE, _WIDTH)
+                for extra in cuts.ranked(_score_plain, _WIDTH):
+                    if extra not in cands:
+                        cands.append(extra)
                 best: tuple[float, int] | None = None
                 chosen = cands[0]
                 for ci, s_nodes in enumerate(cands):
                     in_s = set(s_nodes)
                     r_nodes = [v for v in sub if v not in in_s]
-                    a = _solve(g, s_nodes, look - 1, width, dur)
-                    b = _solve(g, r_nodes, look - 1, width, dur)
-                    val = makespan(a, dur) + makespan(b, dur)
+                    val = _solve(g, s_nodes, look - 1)[1] + _solve(g, r_nodes, look - 1)[1]
                     if best is None or (val, ci) < best:
                         best = (val, ci)
                         chosen = s_nodes
                 s_nodes = chosen
             else:
-                s_nodes = cands[0]
+                s_nodes = cuts.ranked(_SCORE, 1)[0]
             in_s = set(s_nodes)
             parts = [s_nodes, [v for v in sub if v not in in_s]]
-        kids: list[SPNode | None] = [None] * len(parts)
+        kids: list[_Result | None] = [None] * len(parts)
         stack.append(("build", kind, kids, holder, idx))
         for i in range(len(parts) - 1, -1, -1):
             stack.append(("solve", parts[i], kids, i))
@@ -519,8 +544,7 @@ def spize(
     if not tasks:
         raise ValueError("no tasks")
     g = _Graph(tasks, deps, durations)
-    dur = {t: g.dur[i] for i, t in enumerate(g.ids)}
-    return _solve(g, list(range(g.n)), 1, 4, dur)
+    return _solve(g, list(range(g.n)), _LOOK_DEPTH)[0]
 
 
 def naive_levels(
@@ -577,6 +601,3 @@ def is_series_parallel(tasks: Sequence[str], deps: Mapping[str, Sequence[str]]) 
         todo.extend(split[1])
     return True
 
-
-if math.inf:  # keep import used for future tolerances without a lint waiver
-    pass

@@ -55,7 +55,6 @@ class _Checker:
         self.gates_and_rules()
         self.timing()
         self.triggers()
-        self.secrets(self.doc.data, ())
         return self.out
 
     def dependencies(self) -> None:
@@ -194,20 +193,6 @@ class _Checker:
                 severity=Severity.INFO,
             )
 
-    def secrets(self, node: Any, path: FieldPath) -> None:
-        for sub, value in _walk_strings(node, path):
-            for pattern, what in _SECRET_SHAPES:
-                if pattern.search(value):
-                    self.add(
-                        sub,
-                        "PS300",
-                        f"this looks like {what} written in the spec",
-                        "secrets never go in spec files (they end up in git and in logs): store it with "
-                        "`pulumi config set --secret NAME VALUE` and reference NAME from a *_secret key",
-                    )
-                    break
-
-
 def _walk_strings(node: Any, path: FieldPath) -> Iterator[tuple[FieldPath, str]]:
     stack: list[tuple[Any, FieldPath]] = [(node, path)]
     while stack:
@@ -222,3 +207,28 @@ def _walk_strings(node: Any, path: FieldPath) -> Iterator[tuple[FieldPath, str]]
 
 def semantic_diagnostics(spec: PipelineSpec, doc: Document) -> list[Diagnostic]:
     return _Checker(spec, doc).run()
+
+
+def secret_diagnostics(doc: Document) -> list[Diagnostic]:
+    """Secrets written in the file, found by shape. Runs on raw data, so even a spec that
+    fails model validation is told about a leaked webhook or token."""
+    out: list[Diagnostic] = []
+    for path, value in _walk_strings(doc.data, ()):
+        for pattern, what in _SECRET_SHAPES:
+            if pattern.search(value):
+                mark = doc.locate(path)
+                out.append(
+                    Diagnostic(
+                        doc.file,
+                        mark.line,
+                        mark.column,
+                        Severity.ERROR,
+                        "PS300",
+                        f"this looks like {what} written in the spec",
+                        path,
+                        "secrets never go in spec files (they end up in git and in logs): store it with "
+                        "`pulumi config set --secret NAME VALUE` and reference NAME from a *_secret key",
+                    )
+                )
+                break
+    return out
