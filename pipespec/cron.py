@@ -531,6 +531,11 @@ def _step_of(values: frozenset[int], lo: int, hi: int) -> int | None:
     return step if vals == list(range(lo, hi + 1, step)) else None
 
 
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def _describe_time(minutes: frozenset[int], hours: frozenset[int]) -> str:
     all_hours = len(hours) == 24
     hour_step = _step_of(hours, 0, 23)
@@ -561,7 +566,12 @@ def _describe_time(minutes: frozenset[int], hours: frozenset[int]) -> str:
 def describe(c: CronExpr) -> str:
     """Short English text, e.g. ``at 03:00 every day`` (best effort)."""
     rule = c._day_rule()
-    dom_text = f"on day{'s' if len(c._doms) > 1 else ''} {_human(c._doms)} of the month"
+    dom_step = _step_of(c._doms, 1, 31) if len(c._doms) >= 3 else None
+    dom_text = (
+        f"on every {_ordinal(dom_step)} day of the month"
+        if dom_step
+        else f"on day{'s' if len(c._doms) > 1 else ''} {_human(c._doms)} of the month"
+    )
     # Weekdays listed Monday-first (Sunday as 7) so "5-7" reads "Friday to Sunday".
     dow_text = f"on {_human((d or 7 for d in c._dows), _DOW_NAMES[1:] + _DOW_NAMES[:1], 1)}"
     days = {

@@ -188,11 +188,14 @@ def _item(draw: st.DrawFn, f: _F) -> str:
 def _field(draw: st.DrawFn, index: int) -> str:
     f = _FIELDS[index]
     star_weight = 4 if index in (2, 4) else 2  # plenty of '*' in day fields so all day rules occur
-    kind = draw(st.integers(0, 9))
+    kind = draw(st.integers(0, 10))
     if kind < star_weight:
         return "*"
     if kind == star_weight:
-        return f"*/{draw(st.integers(1, f.hi - f.lo + 2))}"
+        return f"*/{draw(st.one_of(st.integers(1, 3), st.integers(1, f.hi - f.lo + 2)))}"
+    if kind == star_weight + 1:
+        # Whole-field spellings other than '*': they decide croniter's day-of-month/day-of-week rule.
+        return draw(st.sampled_from([f"{f.lo}-{f.hi}", f"{f.lo}-{f.step_hi}", f"{f.lo}/1", "*/1"]))
     return ",".join(draw(st.lists(_item(f), min_size=1, max_size=3)))
 
 
@@ -411,6 +414,34 @@ def test_both_day_fields_restricted_cannot_be_translated(expr: str) -> None:
             f"{dialect} cannot express a schedule restricted by both day-of-month and day-of-week"
         )
         assert "split" in info.value.hint and "drop one restriction" in info.value.hint
+
+
+@pytest.mark.parametrize(
+    ("expr", "days", "quartz"),
+    [
+        # croniter: a field is unrestricted when it is exactly '*', or when it covers the whole field
+        # and the other day field contains a '*'. Both restricted -> OR.
+        ("0 0 */1 * 1", "every day", "0 0 0 * * ?"),  # full dom OR Mondays (Vixie would say Mondays)
+        ("0 0 1-31 * 1-5", "every day", "0 0 0 * * ?"),
+        ("0 0 1-31 * */2", "on Tuesday, Thursday, Saturday and Sunday", "0 0 0 ? * 1,3,5,7"),
+        ("0 0 */2 * */1", "on every 2nd day of the month", "0 0 0 1/2 * ?"),
+        ("0 0 */2 * 0-7", "on every 2nd day of the month", "0 0 0 1/2 * ?"),  # full dow, '*' in dom
+        ("0 0 2-30/2 * 0-7", "every day", "0 0 0 * * ?"),  # no '*' anywhere: both restricted -> OR
+        ("0 0 * * 0-6", "every day", "0 0 0 * * ?"),
+        ("0 0 */2 * 1", "or on Monday", None),  # both partial: OR, untranslatable
+    ],
+)
+def test_day_rule_matches_croniter(expr: str, days: str, quartz: str | None) -> None:
+    c = parse_cron(expr)
+    window = [datetime(2024, 2, 20) + timedelta(days=i) for i in range(21)]
+    assert [c.matches(d) for d in window] == [croniter.match(expr, d) for d in window]
+    assert days in describe(c)
+    if quartz is None:
+        with pytest.raises(CronError):
+            to_quartz(c)
+    else:
+        assert to_quartz(c) == quartz
+        assert brute_force(parse_quartz(quartz), window[0], 10) == croniter_fires(expr, window[0], 10)
 
 
 # --------------------------------------------------------------------------------------------------
