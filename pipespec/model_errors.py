@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Iterable
@@ -65,7 +66,9 @@ def _model_at(root: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | 
             origin = typing.get_origin(tp)
             if isinstance(tp, type) and issubclass(tp, BaseModel):
                 keys = _field_keys(tp)
-                if elem in keys:
+                if elem == tp.__name__:  # a union-member tag naming this model
+                    nxt.append(tp)
+                elif elem in keys:
                     nxt.extend(_unwrap(tp.model_fields[keys[elem]].annotation))
                 # a discriminated-union tag selects a member model
                 elif "kind" in tp.model_fields or "type" in tp.model_fields:
@@ -144,9 +147,72 @@ def _pattern_hint(loc: tuple[Any, ...]) -> str:
     return ""
 
 
+_BRANCH = re.compile(r"^(constrained-)?(int|str|float|bool)$|^(list|dict)\[.*\]$|^[A-Z][A-Za-z0-9]+$")
+_BRANCH_WORDS = {"int": "a whole number", "str": "a string", "float": "a number", "bool": "true or false"}
+
+
+def _branch_point(loc: tuple[Any, ...], data: Any) -> int | None:
+    """Index of the union-member tag in `loc` (an element that is not a key of the data)."""
+    node = data
+    for i, elem in enumerate(loc):
+        if isinstance(node, dict) and elem in node:
+            node = node[elem]
+        elif isinstance(node, list) and isinstance(elem, int) and 0 <= elem < len(node):
+            node = node[elem]
+        elif isinstance(elem, str) and _BRANCH.match(elem):
+            return i
+    return None
+
+
+def _branch_word(tag: str) -> str:
+    base = tag.removeprefix("constrained-")
+    if base in _BRANCH_WORDS:
+        return _BRANCH_WORDS[base]
+    if base.startswith("list["):
+        return "a list"
+    if base.startswith("dict["):
+        return "a mapping"
+    return "a mapping"
+
+
+def _collapse_unions(errors: list[Any], doc: Document) -> list[Any]:
+    """One error per union instead of one per member, chosen by the shape the user wrote."""
+    groups: dict[tuple[Any, ...], list[tuple[str, Any]]] = {}
+    out: list[Any] = []
+    for err in errors:
+        loc = tuple(err["loc"])
+        i = _branch_point(loc, doc.data)
+        if i is None:
+            out.append(err)
+            continue
+        groups.setdefault(loc[:i], []).append((str(loc[i]), err))
+    for prefix, members in groups.items():
+        real = doc.real_path(prefix)
+        value: Any = doc.data
+        for elem in real:
+            value = value[elem]
+        if isinstance(value, dict):
+            keep = [e for tag, e in members if _branch_word(tag) == "a mapping"]
+        elif isinstance(value, list):
+            keep = [e for tag, e in members if tag.startswith("list[")]
+        else:
+            same_type = type(value).__name__
+            keep = [e for tag, e in members if tag.removeprefix("constrained-") == same_type]
+        if keep:
+            out.extend(keep)
+            continue
+        words = " or ".join(dict.fromkeys(_branch_word(tag) for tag, _ in members))
+        first = dict(members[0][1])
+        first.update(
+            loc=prefix, type="union_shape", msg=f"invalid value {first.get('input')!r}: expected {words}"
+        )
+        out.append(first)
+    return out
+
+
 def validation_diagnostics(exc: ValidationError, root: type[BaseModel], doc: Document) -> list[Diagnostic]:
     out: list[Diagnostic] = []
-    for err in exc.errors(include_url=False):
+    for err in _collapse_unions(exc.errors(include_url=False), doc):
         loc = tuple(err["loc"])
         code, message, hint, at_key = _message(err, root, doc)
         shown: FieldPath = doc.real_path(loc)

@@ -470,8 +470,17 @@ def _score_amortized(bound: float, cp: float, size: int, n: int) -> float:
 _ALPHA = 1.0
 _SCORE = _score_amortized
 _LOOK_DEPTH = 1
+_LOOK_TABLE: tuple[tuple[int, int], ...] = ((10**9, 1),)
+
+
+def _look_for(n: int) -> int:
+    for limit, depth in _LOOK_TABLE:
+        if n <= limit:
+            return depth
+    return 0
 _LOOK_MAX = 400
 _WIDTH = 3
+_BASES = (_score_amortized, _score_plain)
 
 
 # --------------------------------------------------------------------------- solver
@@ -479,7 +488,7 @@ _WIDTH = 3
 _Result = tuple[SPNode, float]
 
 
-def _solve(g: _Graph, nodes: list[int], look: int) -> _Result:
+def _solve(g: _Graph, nodes: list[int], look: int, base: Callable[[float, float, int, int], float] = _score_amortized) -> _Result:
     """Iterative decomposition (trees can be thousands of levels deep); returns (tree, makespan)."""
     root: list[_Result | None] = [None]
     # frames: ("solve", nodes, holder, index) | ("build", kind, kids, holder, index)
@@ -504,6 +513,7 @@ def _solve(g: _Graph, nodes: list[int], look: int) -> _Result:
             kind = "seq"
             cuts = _Cuts(g, sub)
             if look > 0 and len(sub) <= _LOOK_MAX:
+                look = min(look, _look_for(len(sub)))
                 cands = cuts.ranked(_SCORE, _WIDTH)
                 for extra in cuts.ranked(_score_plain, _WIDTH):
                     if extra not in cands:
@@ -513,13 +523,13 @@ def _solve(g: _Graph, nodes: list[int], look: int) -> _Result:
                 for ci, s_nodes in enumerate(cands):
                     in_s = set(s_nodes)
                     r_nodes = [v for v in sub if v not in in_s]
-                    val = _solve(g, s_nodes, look - 1)[1] + _solve(g, r_nodes, look - 1)[1]
+                    val = min(_solve(g, s_nodes, look - 1, b)[1] + _solve(g, r_nodes, look - 1, b)[1] for b in _BASES)
                     if best is None or (val, ci) < best:
                         best = (val, ci)
                         chosen = s_nodes
                 s_nodes = chosen
             else:
-                s_nodes = cuts.ranked(_SCORE, 1)[0]
+                s_nodes = cuts.ranked(base, 1)[0]
             in_s = set(s_nodes)
             parts = [s_nodes, [v for v in sub if v not in in_s]]
         kids: list[_Result | None] = [None] * len(parts)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from .base import Duration, SpecModel
 
@@ -20,11 +20,3 @@ class RetrySpec(SpecModel):
     backoff_rate: float | None = Field(default=None, ge=1.0, le=10.0, description="Default 2.0.")
     max_delay: Duration | None = Field(default=None, description="Cap on any single delay.")
     retry_on_timeout: bool | None = Field(default=None, description="Retry when the task times out.")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _shorthand(cls, value: object) -> object:
-        # `retries: 3` is the common case; treat it as `retries: {count: 3}`.
-        if isinstance(value, int) and not isinstance(value, bool):
-            return {"count": value}
-        return value

@@ -15,6 +15,7 @@ from .base import Duration, PipelineName, SecretRef, SpecModel, TaskId
 from .notify import NotifySpec
 from .retries import RetrySpec
 
+RetryCount = Annotated[int, Field(ge=0, le=100)]
 TriggerRule = Literal["all_success", "all_done", "one_failed", "all_failed", "none_failed", "one_success"]
 
 
@@ -31,7 +32,7 @@ class TaskBase(SpecModel):
         description="A data-quality gate: everything downstream is blocked when it fails; "
         "not retried unless `retries` is set on the task itself.",
     )
-    retries: RetrySpec | None = None
+    retries: RetrySpec | RetryCount | None = Field(default=None, description="A count, or a retry policy.")
     timeout: Duration | None = None
     sla: Duration | None = Field(default=None, description="Alert when the task runs longer than this.")
     expected_duration: Duration | None = Field(
@@ -39,6 +40,14 @@ class TaskBase(SpecModel):
     )
     notify: NotifySpec | None = None
     targets: TaskTargets | None = None
+
+    _retries = field_validator("retries", mode="after")(classmethod(lambda cls, v: _retry_spec(v)))
+
+
+
+def _retry_spec(value: RetrySpec | int | None) -> RetrySpec | None:
+    # `retries: 3` is shorthand for `retries: {count: 3}`; the model only ever holds RetrySpec.
+    return RetrySpec(count=value) if isinstance(value, int) else value
 
 
 def _one_or_many(value: Any) -> Any:
@@ -84,14 +93,22 @@ DbtCommand = Literal["run", "test", "build", "source_freshness", "seed", "snapsh
 class DbtTask(TaskBase):
     kind: Literal["dbt"]
     command: DbtCommand
-    select: list[str] = Field(default_factory=list, description="dbt node selectors (--select).")
-    exclude: list[str] = Field(default_factory=list)
+    select: list[str] | str = Field(default_factory=list, description="dbt node selectors (--select).")
+    exclude: list[str] | str = Field(default_factory=list)
     target: str | None = Field(default=None, description="dbt target (profile output), e.g. prod.")
     full_refresh: bool = False
     vars: dict[str, str | int | float | bool] = Field(default_factory=dict)
     project_dir: str | None = None
 
-    _lists = field_validator("select", "exclude", mode="before")(classmethod(lambda cls, v: _one_or_many(v)))
+    _lists = field_validator("select", "exclude", mode="after")(classmethod(lambda cls, v: _one_or_many(v)))
+
+    @property
+    def selectors(self) -> list[str]:
+        return [self.select] if isinstance(self.select, str) else list(self.select)
+
+    @property
+    def excludes(self) -> list[str]:
+        return [self.exclude] if isinstance(self.exclude, str) else list(self.exclude)
 
 
 class NotebookTask(TaskBase):
@@ -171,8 +188,10 @@ TASK_KINDS: tuple[str, ...] = (
 class TaskDefaults(SpecModel):
     """Settings every task inherits unless it sets its own."""
 
-    retries: RetrySpec | None = None
+    retries: RetrySpec | RetryCount | None = None
     timeout: Duration | None = None
     sla: Duration | None = None
     expected_duration: Duration | None = None
     targets: TaskTargets | None = None
+
+    _retries = field_validator("retries", mode="after")(classmethod(lambda cls, v: _retry_spec(v)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ...spec.base import SpecModel
 
@@ -27,7 +27,45 @@ class DatabricksPermission(SpecModel):
 
 class DatabricksRunAs(SpecModel):
     user_name: str | None = None
-    service_principal_name: str | None = None
+    service_principal_name: str | None = Field(default=None, description="Application id of the principal.")
+
+    @model_validator(mode="after")
+    def _one_identity(self) -> DatabricksRunAs:
+        if (self.user_name is None) == (self.service_principal_name is None):
+            raise ValueError("run_as needs exactly one of 'user_name' or 'service_principal_name'")
+        return self
+
+    @property
+    def principal(self) -> str:
+        return self.user_name or self.service_principal_name or ""
+
+
+GitProvider = Literal[
+    "gitHub",
+    "gitHubEnterprise",
+    "gitLab",
+    "gitLabEnterpriseEdition",
+    "bitbucketCloud",
+    "bitbucketServer",
+    "azureDevOpsServices",
+    "awsCodeCommit",
+]
+
+
+class DatabricksGitSource(SpecModel):
+    """The repository tasks with `source: GIT` read their files from (the job's `git_source`)."""
+
+    url: str = Field(min_length=1, description="Clone URL of the repository.")
+    provider: GitProvider
+    branch: str | None = None
+    tag: str | None = None
+    commit: str | None = None
+
+    @model_validator(mode="after")
+    def _one_ref(self) -> DatabricksGitSource:
+        if sum(ref is not None for ref in (self.branch, self.tag, self.commit)) != 1:
+            raise ValueError("a git source needs exactly one of 'branch', 'tag' or 'commit'")
+        return self
 
 
 class DatabricksPipelineSettings(SpecModel):
@@ -39,6 +77,9 @@ class DatabricksPipelineSettings(SpecModel):
     run_as: DatabricksRunAs | None = None
     permissions: list[DatabricksPermission] = Field(default_factory=list)
     dbt_profiles_directory: str | None = None
+    git_source: DatabricksGitSource | None = Field(
+        default=None, description="Repository for tasks whose `source` is GIT."
+    )
 
 
 class DatabricksTaskSettings(SpecModel):
