@@ -139,9 +139,8 @@ def _value(spec: _FieldSpec, tok: str, expr: str, *, range_end: bool = False) ->
 def _unknown_value(spec: _FieldSpec, tok: str, expr: str) -> CronError:
     up = tok.upper()
     if tok == "*":
-        return _fail(
-            f"{spec.name} uses '*' as a range bound", expr, "write '*' alone, or a range such as '1-5'"
-        )
+        hint = "write '*' alone, or a range such as '1-5'"
+        return _fail(f"{spec.name} uses '*' as a range bound", expr, hint)
     if spec in (_DOM, _DOW) and _QUARTZ_L.fullmatch(up):
         hint = (
             "standard cron has no 'last day of the month': run on day 1 and process the previous month,"
@@ -177,9 +176,8 @@ def _parse_step(spec: _FieldSpec, raw: str, text: str, expr: str) -> int:
     if not text:
         raise _fail(f"{spec.name} item '{raw}' has no step after '/'", expr, "write e.g. '*/15'")
     if not _DIGITS.fullmatch(text):
-        raise _fail(
-            f"{spec.name} step '{text}' in '{raw}' is not a number", expr, "write steps as '*/n' or 'a-b/n'"
-        )
+        hint = "write steps as '*/n' or 'a-b/n'"
+        raise _fail(f"{spec.name} step '{text}' in '{raw}' is not a number", expr, hint)
     step = int(text)
     if step == 0:
         raise _fail(f"{spec.name} step 0 in '{raw}' is not allowed", expr, "steps must be 1 or more")
@@ -238,9 +236,8 @@ def _parse_field(spec: _FieldSpec, text: str, expr: str) -> tuple[str, frozenset
     if "" in items:
         raise _fail(f"{spec.name} list '{text}' has an empty item", expr, "remove the extra ','")
     if len(items) > 1 and any(item.split("/")[0] == "*" for item in items):
-        raise _fail(
-            f"{spec.name} list '{text}' mixes '*' with other items", expr, "write '*' alone or list values"
-        )
+        hint = "write '*' alone or list the values"
+        raise _fail(f"{spec.name} list '{text}' mixes '*' with other items", expr, hint)
     texts: list[str] = []
     values: set[int] = set()
     for item in items:
@@ -344,12 +341,8 @@ class CronExpr:
 
     def matches(self, dt: datetime) -> bool:
         """Whether the schedule fires at ``dt``'s wall-clock minute (seconds and tzinfo are ignored)."""
-        return (
-            dt.minute in self._minutes
-            and dt.hour in self._hours
-            and dt.month in self._months
-            and self._day_matches(dt)
-        )
+        in_time = dt.minute in self._minutes and dt.hour in self._hours
+        return in_time and dt.month in self._months and self._day_matches(dt)
 
 
 def parse_cron(text: str) -> CronExpr:

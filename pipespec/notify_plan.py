@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .alerts import ALERT_FIELDS, MAX_CAUSE_CHARS, NEXT_STEP, AlertMessage, title
 from .diagnostics import Diagnostic, Severity
@@ -105,7 +105,9 @@ def merge_channels(irs: Sequence[PipelineIR]) -> tuple[dict[str, Channel], dict[
             if first == channel.model_dump():
                 continue
             at, here = _origin(owner[cid], cid), _origin(ir, cid)
-            fields = sorted(k for k in set(first) | set(channel.model_dump()) if first.get(k) != getattr(channel, k, None))
+            fields = sorted(
+                k for k in set(first) | set(channel.model_dump()) if first.get(k) != getattr(channel, k, None)
+            )
             diags.append(
                 Diagnostic(
                     here.file,
@@ -243,42 +245,206 @@ def slack_channel_name(channel: Channel) -> str:
     return name if not name or name.startswith("#") else f"#{name}"
 
 
+def formatted_kind(channel: Channel) -> str | None:
+    """The formatter mode a channel needs on AWS: Slack/Teams cards, or webhooks that need a bearer token."""
+    if channel.type in FORMATTED_KINDS:
+        return channel.type
+    if channel.type == "webhook" and channel.token_secret:
+        return "webhook"
+    return None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One SNS subscription."""
+
+    key: str  # stem of the resource name: topic key, channel id (and address)
+    topic: str  # topic key
+    channel: str
+    protocol: str  # email | https | lambda
+    endpoint: str  # the address for email; "" when it is a secret (https) or the formatter function (lambda)
+    filter_policy: str
+
+
+@dataclass(frozen=True)
+class AwsPlan(Plan):
+    deliveries: tuple[Delivery, ...] = ()
+    formatters: dict[str, str] = field(default_factory=dict)  # channel id -> formatter kind
+
+
+def plan_aws(
+    channels: Mapping[str, Channel],
+    pipelines: Mapping[str, Sequence[str]],
+    env: Environment,
+    *,
+    shared_topic: bool = False,
+    alarm_routes: Mapping[str, Sequence[str]] | None = None,
+    origins: Mapping[str, Origin] | None = None,
+) -> AwsPlan:
+    """Topics, subscriptions and formatter functions; unattributed messages go to `alarm_routes` (default: all)."""
+    base = plan_topics(channels, pipelines, env, shared_topic=shared_topic, limit=256, origins=origins)
+    alarms = {p: set(alarm_routes.get(p, ()) if alarm_routes is not None else ids) for p, ids in pipelines.items()}
+    deliveries: list[Delivery] = []
+    formatters: dict[str, str] = {}
+    for topic in base.topics:
+        hear_alarms = set().union(*(alarms[p] for p in topic.pipelines))
+        for cid in topic.channels:
+            channel = channels.get(cid)
+            if channel is None:
+                continue
+            policy = sns_filter_policy(cid, unattributed=cid in hear_alarms)
+            stem = f"{topic.key}-{cid}"
+            if (kind := formatted_kind(channel)) is not None:
+                formatters[cid] = kind
+                deliveries.append(Delivery(stem, topic.key, cid, "lambda", "", policy))
+            elif channel.type == "webhook":
+                deliveries.append(Delivery(stem, topic.key, cid, "https", "", policy))
+            else:
+                for address in sorted(set(channel.addresses)):
+                    deliveries.append(Delivery(f"{stem}-{address}", topic.key, cid, "email", address, policy))
+    return AwsPlan(
+        base.topics, base.pipeline_topic, base.diagnostics, tuple(deliveries), dict(sorted(formatters.items()))
+    )
+
+
+@dataclass(frozen=True)
+class GcpChannel:
+    """One Cloud Monitoring notification channel."""
+
+    key: str  # `channel_names` key: the channel id, or "id:address" per address of a multi-address email
+    name: str  # stem of the resource name
+    channel: str
+    type: str  # email | slack | webhook_tokenauth
+    labels: dict[str, str]
+    secret_labels: dict[str, str]  # label -> config key (the value is a secret)
+    sensitive_labels: dict[str, str]  # sensitive label -> config key
+
+
+@dataclass(frozen=True)
+class GcpPlan(Plan):
+    channels: tuple[GcpChannel, ...] = ()
+
+
+def plan_gcp(
+    channels: Mapping[str, Channel],
+    pipelines: Mapping[str, Sequence[str]],
+    env: Environment,
+    *,
+    shared_topic: bool = False,
+    slack_tokens: Mapping[str, str] | None = None,
+    origins: Mapping[str, Origin] | None = None,
+) -> GcpPlan:
+    """Pub/Sub topics and the notification channels the routed channels need."""
+    base = plan_topics(channels, pipelines, env, shared_topic=shared_topic, limit=255, origins=origins)
+    used = sorted({c for ids in pipelines.values() for c in ids} & set(channels))
+    diags = list(base.diagnostics)
+    out: list[GcpChannel] = []
+    for cid in used:
+        channel, origin = channels[cid], (origins or {}).get(cid)
+        token = (slack_tokens or {}).get(cid) or getattr(channel, "auth_token_secret", None)
+        diags += gcp_channel_checks(cid, channel, token, origin)
+        if channel.type == "email":
+            addresses = sorted(set(channel.addresses))
+            for address in addresses:
+                key = cid if len(addresses) == 1 else f"{cid}:{address}"
+                out.append(GcpChannel(key, key.replace(":", "-"), cid, "email", {"email_address": address}, {}, {}))
+        elif channel.type == "slack":
+            labels = {"channel_name": slack_channel_name(channel)}
+            out.append(GcpChannel(cid, cid, cid, "slack", labels, {}, {"auth_token": token or ""}))
+        else:  # teams and webhooks: the URL (with any token in it) is the secret
+            out.append(GcpChannel(cid, cid, cid, "webhook_tokenauth", {}, {"url": channel_secrets(channel)["url"]}, {}))
+    return GcpPlan(base.topics, base.pipeline_topic, diags, tuple(out))
+
+
+@dataclass(frozen=True)
+class DatabricksDestination:
+    channel: str
+    config: str  # the destination's config block: slack | microsoft_teams | generic_webhook
+    display_name: str
+    secrets: dict[str, str]  # config field -> config key
+
+
+def plan_databricks(
+    channels: Mapping[str, Channel], env: Environment, origins: Mapping[str, Origin] | None = None
+) -> tuple[tuple[DatabricksDestination, ...], list[Diagnostic]]:
+    """Destinations for Slack, Teams and webhook channels; jobs address emails directly."""
+    block = {"slack": "slack", "teams": "microsoft_teams", "webhook": "generic_webhook"}
+    out: list[DatabricksDestination] = []
+    diags: list[Diagnostic] = []
+    for cid, channel in sorted(channels.items()):
+        if channel.type not in block:
+            continue
+        diags += databricks_channel_checks(cid, channel, (origins or {}).get(cid))
+        name = f"{env.deployed_name('pipespec')} {cid}"
+        out.append(DatabricksDestination(cid, block[channel.type], name, {"url": channel_secrets(channel)["url"]}))
+    return tuple(out), diags
+
+
+def _channel_diag(
+    origin: Origin | None, cid: str, code: str, message: str, hint: str, target: str, severity: Severity
+) -> Diagnostic:
+    at = origin or Origin("<alerting>")
+    return Diagnostic(at.file, at.line, at.column, severity, code, message, ("channels", cid), hint, target)
+
+
 def gcp_channel_checks(
     cid: str, channel: Channel, slack_token: str | None, origin: Origin | None = None
 ) -> list[Diagnostic]:
     """What a channel needs on Cloud Monitoring that the spec may not say."""
-    at = origin or Origin("<alerting>")
-
-    def diag(code: str, message: str, hint: str, severity: Severity = Severity.ERROR) -> Diagnostic:
-        return Diagnostic(at.file, at.line, at.column, severity, code, message, ("channels", cid), hint, "composer")
-
-    out: list[Diagnostic] = []
+    found: list[tuple[str, str, str, Severity]] = []
     if channel.type == "slack" and not slack_channel_name(channel):
-        out.append(diag("PS610", f"Slack channel {cid!r} has no channel name", "add `channel: '#alerts'`: Cloud "
-                        "Monitoring posts through its Slack app to a named channel"))
+        found.append(
+            (
+                "PS610",
+                f"Slack channel {cid!r} has no channel name",
+                "add `channel: '#alerts'`: Cloud Monitoring posts through its Slack app to a named channel",
+                Severity.ERROR,
+            )
+        )
     if channel.type == "slack" and not slack_token:
-        out.append(diag("PS611", f"Slack channel {cid!r} needs a Slack app token on Cloud Monitoring",
-                        "Cloud Monitoring cannot use incoming webhooks: install its Slack app, then "
-                        f"`slack_token_secrets={{'{cid}': 'KEY'}}` and `pulumi config set --secret "
-                        f"{qualified_key('KEY')} xoxb-...`"))
+        found.append(
+            (
+                "PS611",
+                f"Slack channel {cid!r} needs a Slack app token on Cloud Monitoring",
+                "Cloud Monitoring cannot post to incoming webhooks: install its Slack app, map the channel to "
+                f"a config key (slack_token_secrets={{'{cid}': 'KEY'}}) and run "
+                f"`{config_set_command('KEY')}` with the xoxb- token",
+                Severity.ERROR,
+            )
+        )
     if channel.type == "webhook" and channel.token_secret:
-        out.append(diag("PS612", f"webhook {cid!r} has a bearer token, which Cloud Monitoring webhooks cannot send",
-                        "accept the token in the URL (store the whole URL under url_secret) and drop token_secret"))
+        found.append(
+            (
+                "PS612",
+                f"webhook {cid!r} has a bearer token, which Cloud Monitoring webhooks cannot send",
+                "accept the token in the URL (store the whole URL under url_secret) and drop token_secret",
+                Severity.ERROR,
+            )
+        )
     if channel.type == "teams":
-        out.append(diag("PS613", f"Teams channel {cid!r} receives Cloud Monitoring's own incident JSON on GCP",
-                        "use a Teams Workflows webhook that turns that JSON into a card; classic connectors reject "
-                        "it", Severity.WARNING))
-    return out
+        found.append(
+            (
+                "PS613",
+                f"Teams channel {cid!r} receives Cloud Monitoring's own incident JSON on GCP",
+                "use a Teams Workflows webhook whose flow turns that JSON into a card; classic connectors reject it",
+                Severity.WARNING,
+            )
+        )
+    return [_channel_diag(origin, cid, c, m, h, "composer", s) for c, m, h, s in found]
 
 
 def databricks_channel_checks(cid: str, channel: Channel, origin: Origin | None = None) -> list[Diagnostic]:
-    at = origin or Origin("<alerting>")
     if channel.type == "webhook" and channel.token_secret:
         return [
-            Diagnostic(at.file, at.line, at.column, Severity.ERROR, "PS620",
-                       f"webhook {cid!r} has a bearer token; Databricks webhook destinations only send basic auth",
-                       ("channels", cid), "drop token_secret or let the endpoint accept a token in its URL",
-                       "databricks")
+            _channel_diag(
+                origin,
+                cid,
+                "PS620",
+                f"webhook {cid!r} has a bearer token; Databricks webhook destinations only send basic auth",
+                "drop token_secret, or let the endpoint accept a token in its URL",
+                "databricks",
+                Severity.ERROR,
+            )
         ]
     return []
 
@@ -320,7 +486,7 @@ def normalize(raw: Mapping[str, Any]) -> AlertMessage:
     out.setdefault("next", NEXT_STEP[out["event"]])
     if "cause" in out:
         out["cause"] = _clip(out["cause"], MAX_CAUSE_CHARS)
-    return AlertMessage(**out)  # type: ignore[typeddict-item]
+    return cast(AlertMessage, out)
 
 
 def from_cloudwatch_alarm(alarm: Mapping[str, Any]) -> AlertMessage | None:
@@ -335,7 +501,8 @@ def from_cloudwatch_alarm(alarm: Mapping[str, Any]) -> AlertMessage | None:
     base.setdefault("event", "failure")
     base.setdefault("error", f"alarm {alarm.get('AlarmName', '?')}")
     base["cause"] = str(alarm.get("NewStateReason", ""))
-    region, name = alarm.get("AlarmArn", "::::").split(":")[3], alarm.get("AlarmName", "")
+    arn = str(alarm.get("AlarmArn", "")).split(":")
+    region, name = (arn[3] if len(arn) > 3 else ""), str(alarm.get("AlarmName", ""))
     if region and name and not base.get("run_url"):
         base["run_url"] = (
             f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#alarmsV2:alarm/{name}"
@@ -355,9 +522,10 @@ def slack_payload(message: AlertMessage) -> dict[str, Any]:
     facts = [(k, msg.get(k, "")) for k in ("pipeline", "task", "environment", "platform") if msg.get(k)]
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": head, "emoji": True}},
-        {"type": "section", "fields": [
-            {"type": "mrkdwn", "text": _clip(f"*{k.title()}*\n{_slack_escape(v)}", 2000)} for k, v in facts
-        ]},
+        {
+            "type": "section",
+            "fields": [{"type": "mrkdwn", "text": _clip(f"*{k.title()}*\n{_slack_escape(v)}", 2000)} for k, v in facts],
+        },
     ]
     if msg.get("error") or msg.get("cause"):
         text = f"*Error:* {_slack_escape(msg.get('error', ''))}"
@@ -366,9 +534,18 @@ def slack_payload(message: AlertMessage) -> dict[str, Any]:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, 3000)}})
     blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*Next:* {_slack_escape(msg['next'])}"}})
     if msg.get("run_url", "").startswith("https://"):
-        blocks.append({"type": "actions", "elements": [
-            {"type": "button", "text": {"type": "plain_text", "text": "Open run"}, "url": _clip(msg["run_url"], 3000)}
-        ]})
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Open run"},
+                        "url": _clip(msg["run_url"], 3000),
+                    }
+                ],
+            }
+        )
     return {"text": head, "blocks": blocks}
 
 
@@ -377,12 +554,22 @@ def teams_payload(message: AlertMessage) -> dict[str, Any]:
     msg = normalize(message)
     event = msg["event"]
     body: list[dict[str, Any]] = [
-        {"type": "TextBlock", "text": title(msg), "weight": "Bolder", "size": "Medium", "wrap": True,
-         "color": _TEAMS_COLOR.get(event, "Good" if event == "success" else "Default")},
-        {"type": "FactSet", "facts": [
-            {"title": k.replace("_", " ").title(), "value": msg.get(k, "")}
-            for k in ("pipeline", "task", "environment", "platform", "error") if msg.get(k)
-        ]},
+        {
+            "type": "TextBlock",
+            "text": title(msg),
+            "weight": "Bolder",
+            "size": "Medium",
+            "wrap": True,
+            "color": _TEAMS_COLOR.get(event, "Good" if event == "success" else "Default"),
+        },
+        {
+            "type": "FactSet",
+            "facts": [
+                {"title": k.replace("_", " ").title(), "value": msg.get(k, "")}
+                for k in ("pipeline", "task", "environment", "platform", "error")
+                if msg.get(k)
+            ],
+        },
     ]
     if msg.get("cause"):
         body.append({"type": "TextBlock", "text": msg["cause"], "wrap": True, "fontType": "Monospace"})
@@ -395,9 +582,12 @@ def teams_payload(message: AlertMessage) -> dict[str, Any]:
     }
     if msg.get("run_url", "").startswith("https://"):
         card["actions"] = [{"type": "Action.OpenUrl", "title": "Open run", "url": msg["run_url"]}]
-    return {"type": "message", "attachments": [
-        {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
-    ]}
+    return {
+        "type": "message",
+        "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
+        ],
+    }
 
 
 def email_text(message: AlertMessage) -> tuple[str, str]:

@@ -368,6 +368,9 @@ def _exact_split(g: _Graph, nodes: list[int]) -> tuple[str, list[list[int]]] | N
 # --------------------------------------------------------------------------- heuristic cut
 
 
+_Score = Callable[[float, float, float, int, int], float]
+
+
 class _Cuts:
     """Candidate down-closed prefixes of a connected, series-indecomposable subset.
 
@@ -411,7 +414,7 @@ class _Cuts:
             lambda v: (es[v] + ls[v], v),  # middle of the slack window (x2)
         ]
         self.orders: list[list[int]] = []
-        self.bounds: list[list[float]] = []
+        self.bounds: list[list[tuple[float, float]]] = []
         for key in keys:
             order = sorted(nodes, key=key)
             suf = [0.0] * (n + 1)
@@ -419,23 +422,23 @@ class _Cuts:
                 t = tail[order[i]]
                 suf[i] = t if t > suf[i + 1] else suf[i + 1]
             pre = 0.0
-            bounds = [0.0] * (n - 1)
+            bounds: list[tuple[float, float]] = [(0.0, 0.0)] * (n - 1)
             for i in range(n - 1):
                 f = ef[order[i]]
                 if f > pre:
                     pre = f
-                bounds[i] = pre + suf[i + 1]
+                bounds[i] = (pre, suf[i + 1])
             self.orders.append(order)
             self.bounds.append(bounds)
 
-    def ranked(self, score: Callable[[float, float, int, int], float], limit: int) -> list[list[int]]:
+    def ranked(self, score: _Score, limit: int) -> list[list[int]]:
         """Best ``limit`` distinct prefixes (sorted node lists) under ``score``; ties: balance, key, size."""
         cp, n = self.cp, self.n
         scored = []
         for ki, bounds in enumerate(self.bounds):
-            for i, b in enumerate(bounds):
+            for i, (a, b) in enumerate(bounds):
                 size = i + 1
-                scored.append((score(b, cp, size, n), abs(2 * size - n), ki, size))
+                scored.append((score(a, b, cp, size, n), abs(2 * size - n), ki, size))
         if limit == 1:
             best = min(scored)
             return [sorted(self.orders[best[2]][: best[3]])]
@@ -453,18 +456,26 @@ class _Cuts:
         return out
 
 
-def _rel(bound: float, cp: float) -> float:
+def _rel(cp_s: float, cp_r: float, cp: float) -> float:
     # relative loss rounded so float noise does not decide ties
-    return round((bound - cp) / cp, 12)
+    return round((cp_s + cp_r - cp) / cp, 12)
 
 
-def _score_plain(bound: float, cp: float, size: int, n: int) -> float:
-    return _rel(bound, cp)
+def _score_plain(cp_s: float, cp_r: float, cp: float, size: int, n: int) -> float:
+    return _rel(cp_s, cp_r, cp)
 
 
-def _score_amortized(bound: float, cp: float, size: int, n: int) -> float:
+def _score_amortized(cp_s: float, cp_r: float, cp: float, size: int, n: int) -> float:
     # loss per node split off: peeling one node at a time is locally cheap but sequentializes
-    return _rel(bound, cp) / min(size, n - size) ** _ALPHA
+    return _rel(cp_s, cp_r, cp) / min(size, n - size) ** _ALPHA
+
+
+def _score_time(cp_s: float, cp_r: float, cp: float, size: int, n: int) -> float:
+    return _rel(cp_s, cp_r, cp) / (min(cp_s, cp_r) / cp) ** _ALPHA
+
+
+def _score_mixed(cp_s: float, cp_r: float, cp: float, size: int, n: int) -> float:
+    return _rel(cp_s, cp_r, cp) / (min(size, n - size) / n * min(cp_s, cp_r) / cp) ** (_ALPHA / 2)
 
 
 _ALPHA = 1.0
@@ -488,8 +499,10 @@ _BASES = (_score_amortized, _score_plain)
 _Result = tuple[SPNode, float]
 
 
-def _solve(g: _Graph, nodes: list[int], look: int, base: Callable[[float, float, int, int], float] = _score_amortized) -> _Result:
+def _solve(g: _Graph, nodes: list[int], look: int, base: _Score | None = None) -> _Result:
     """Iterative decomposition (trees can be thousands of levels deep); returns (tree, makespan)."""
+    if base is None:
+        base = _BASES[0]
     root: list[_Result | None] = [None]
     # frames: ("solve", nodes, holder, index) | ("build", kind, kids, holder, index)
     stack: list[tuple] = [("solve", nodes, root, 0)]  # type: ignore[type-arg]

@@ -34,8 +34,9 @@ class Schedule:
     day: Callable[[date], bool]
 
 
-_MONTHS = {n: i + 1 for i, n in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split())}
-_QDOW = {n: i + 1 for i, n in enumerate("SUN MON TUE WED THU FRI SAT".split())}  # Quartz: SUN=1
+_MONTH_ABBR = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_MONTHS = {n: i + 1 for i, n in enumerate(_MONTH_ABBR)}
+_QDOW = {n: i + 1 for i, n in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"))}  # Quartz: SUN=1
 
 
 def _dialect_field(text: str, lo: int, hi: int, names: dict[str, int], *, steps: bool = True) -> frozenset[int]:
@@ -202,9 +203,8 @@ def _field(draw: st.DrawFn, index: int) -> str:
 @st.composite
 def cron_exprs(draw: st.DrawFn) -> str:
     if draw(st.integers(0, 19)) == 0:
-        return draw(
-            st.sampled_from(["@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually"])
-        )
+        macros = ["@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually"]
+        return draw(st.sampled_from(macros))
     return " ".join(draw(_field(i)) for i in range(5))
 
 
