@@ -39,7 +39,7 @@ _MONTHS = {n: i + 1 for i, n in enumerate(_MONTH_ABBR)}
 _QDOW = {n: i + 1 for i, n in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"))}  # Quartz: SUN=1
 
 
-def _dialect_field(text: str, lo: int, hi: int, names: dict[str, int], *, steps: bool = True) -> frozenset[int]:
+def _dialect_field(text: str, lo: int, hi: int, names: dict[str, int], steps: bool = True) -> frozenset[int]:
     """Quartz/EventBridge field values. Strict: anything unexpected fails the test."""
     assert text and text != "?"
 
