@@ -186,7 +186,8 @@ def placeholders(value: Any) -> Iterator[str]:
 def compile_job(ir: PipelineIR, deployment: Deployment | None = None) -> CompiledJob:
     """The job for one pipeline. Raises DatabricksCompileError (with diagnostics) on stack-dependent problems."""
     deployment = deployment or Deployment()
-    stack = deployment.settings if isinstance(deployment.settings, DatabricksStack) else DatabricksStack()
+    raw = deployment.settings
+    stack = raw if isinstance(raw, DatabricksStack) else DatabricksStack.model_validate(raw or {})
     ctx = Context.create(ir, deployment.env, stack)
     deps = gate_dependencies(ir)
     tasks = [_task(ctx, t, deps[t.id]) for t in sorted(ir.tasks, key=lambda t: t.id)]

@@ -1,0 +1,140 @@
+"""Plan a stack: validated specs x stack config -> what each target deploys, and its documents.
+
+Pure (no Pulumi): the Pulumi program deploys a plan, the offline synth and `diff` read the
+same plan, so a bad spec or a broken stack config fails the same way everywhere — with
+every problem listed, before a single resource is registered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import Diagnostic, Severity, sort_diagnostics
+from .environment import Deployment
+from .ir import PipelineIR
+from .model_errors import did_you_mean
+from .project import load_project
+from .stack import NAMESPACE, StackConfig, StackConfigError, parse_stack_config
+from .targets.base import Rendered
+from .targets.registry import get_target
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One pipeline on one target in this stack."""
+
+    ir: PipelineIR
+    target: str
+    deployment: Deployment
+    documents: tuple[Rendered, ...]
+
+    @property
+    def deployed_name(self) -> str:
+        return self.deployment.env.deployed_name(self.ir.name)
+
+
+@dataclass
+class StackPlan:
+    stack: str
+    config: StackConfig
+    pipelines: dict[str, PipelineIR]
+    units: list[Unit]
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    def targets(self) -> list[str]:
+        return sorted({u.target for u in self.units})
+
+    def units_for(self, target: str) -> list[Unit]:
+        return [u for u in self.units if u.target == target]
+
+
+def secret_refs(ir: PipelineIR) -> set[str]:
+    """Pulumi config keys a pipeline's channels and tasks read secrets from."""
+    refs: set[str] = set()
+    for channel in ir.channels.values():
+        for name in type(channel).model_fields:
+            if name.endswith("_secret") and getattr(channel, name):
+                refs.add(getattr(channel, name))
+    for task in ir.tasks:
+        auth = getattr(task.spec, "auth", None)
+        if auth is not None and getattr(auth, "token_secret", None):
+            refs.add(auth.token_secret)
+    return refs
+
+
+def _diag(source: str, message: str, hint: str = "", path: tuple[str | int, ...] = ()) -> Diagnostic:
+    return Diagnostic(source, 0, 0, Severity.ERROR, "PS510", message, path, hint)
+
+
+def plan_stack(
+    project_dir: Path,
+    stack: str,
+    values: Mapping[str, Any],
+    secret_keys: frozenset[str] = frozenset(),
+) -> StackPlan:
+    """`values`: the `pipespec:` config values (JSON-decoded, unqualified keys);
+    `secret_keys`: unqualified keys whose values are Pulumi secrets. Raises StackConfigError."""
+    source = f"Pulumi.{stack}.yaml"
+    specs_dir = project_dir / str(values.get("specs_dir", "pipelines"))
+    loaded = load_project([specs_dir]) if specs_dir.is_dir() else []
+    problems: list[Diagnostic] = [d for item in loaded for d in item.diagnostics if d.is_error]
+    if not specs_dir.is_dir():
+        problems.append(_diag(source, f"{NAMESPACE}:specs_dir {specs_dir} is not a folder"))
+    pipelines = {item.ir.name: item.ir for item in loaded if item.ir is not None and item.ok}
+    refs = set().union(*(secret_refs(ir) for ir in pipelines.values())) if pipelines else set()
+    try:
+        config = parse_stack_config(values, source, frozenset(refs))
+    except StackConfigError as exc:
+        raise StackConfigError(sort_diagnostics(problems + exc.diagnostics)) from None
+    units: list[Unit] = []
+    for name, targets in sorted(config.pipelines.items()):
+        ir = pipelines.get(name)
+        if ir is None:
+            if not any(item.ir is not None and item.ir.name == name for item in loaded):
+                hint = did_you_mean(name, pipelines) or f"pipelines in {specs_dir}: {', '.join(sorted(pipelines))}"
+                problems.append(_diag(source, f"{NAMESPACE}:pipelines names unknown pipeline {name!r}", hint))
+            continue
+        for target in targets:
+            if target not in ir.targets:
+                problems.append(
+                    _diag(
+                        source,
+                        f"pipeline {name!r} is deployed to {target!r} but its spec does not list that target",
+                        f"add '{target}' under 'targets:' in {ir.source.file} "
+                        f"(it lists: {', '.join(sorted(ir.targets))})",
+                        ("pipelines", name),
+                    )
+                )
+                continue
+            deployment = config.deployment(target)
+            tgt = get_target(target)
+            units.append(Unit(ir, target, deployment, tuple(tgt.render(ir, deployment))))
+        for key in sorted(secret_refs(ir)):
+            if key not in values:
+                problems.append(
+                    _diag(
+                        source,
+                        f"pipeline {name!r} needs the secret {NAMESPACE}:{key}, which is not set",
+                        f"pulumi config set --secret {NAMESPACE}:{key} <value> --stack {stack}",
+                    )
+                )
+            elif key not in secret_keys:
+                problems.append(
+                    _diag(
+                        source,
+                        f"{NAMESPACE}:{key} holds a secret but is stored in plain text",
+                        f"pulumi config set --secret {NAMESPACE}:{key} <value> --stack {stack}",
+                    )
+                )
+    if problems:
+        raise StackConfigError(sort_diagnostics(problems))
+    warnings = [
+        d
+        for item in loaded
+        for d in item.diagnostics
+        if not d.is_error and item.ir and item.ir.name in config.pipelines
+    ]
+    return StackPlan(stack, config, pipelines, units, sort_diagnostics(warnings))
