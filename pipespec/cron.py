@@ -184,6 +184,18 @@ def _parse_step(spec: _FieldSpec, raw: str, text: str, expr: str) -> int:
     return step
 
 
+def _unwrapped(spec: _FieldSpec, lo: int, hi: int) -> str:
+    """The list a user meant by the wrap-around range lo-hi (e.g. hours 22-2 -> '22-23,0-2')."""
+    parts: list[str] = []
+    if lo < spec.step_hi:
+        parts.append(f"{lo}-{spec.step_hi}")
+    elif lo == spec.step_hi:
+        parts.append(str(lo))
+    # (a day-of-week start of 7 is Sunday, already covered by the 0 of the second part)
+    parts.append(f"{spec.lo}-{hi}" if hi > spec.lo else str(hi))
+    return ",".join(parts)
+
+
 def _parse_item(spec: _FieldSpec, raw: str, expr: str) -> tuple[str, set[int]]:
     """Canonical text and value set of one list item (``*``, ``a``, ``a-b``, each with ``/n``)."""
     base, slash, step_text = raw.partition("/")
@@ -198,10 +210,11 @@ def _parse_item(spec: _FieldSpec, raw: str, expr: str) -> tuple[str, set[int]]:
         lo = _value(spec, first, expr)
         hi = _value(spec, last, expr, range_end=True)
         if lo > hi:
-            hint = f"cron ranges do not wrap around; write '{lo}-{spec.step_hi},{spec.lo}-{hi}'"
-            if spec is _DOW:
-                hint = f"cron ranges do not wrap around; 7 is Sunday too, so write '{lo}-7' or a list"
-            raise _fail(f"{spec.name} range {first}-{last} is reversed ({lo} > {hi})", expr, hint)
+            raise _fail(
+                f"{spec.name} range {first}-{last} is reversed ({lo} > {hi})",
+                expr,
+                f"cron ranges do not wrap around; write '{_unwrapped(spec, lo, hi)}'",
+            )
         if lo == hi:
             # croniter (Airflow) reads an equal range as the *whole* field, standard cron as one value.
             raise _fail(

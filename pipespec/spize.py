@@ -24,6 +24,7 @@ get a ratio of exactly 1 for any durations.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -481,7 +482,7 @@ def _score_mixed(cp_s: float, cp_r: float, cp: float, size: int, n: int) -> floa
 _ALPHA = 1.0
 _SCORE = _score_amortized
 _LOOK_DEPTH = 1
-_LOOK_TABLE: tuple[tuple[int, int], ...] = ((10**9, 1),)
+_LOOK_TABLE: tuple[tuple[int, int], ...] = ((400, 1),)
 
 
 def _look_for(n: int) -> int:
@@ -489,14 +490,130 @@ def _look_for(n: int) -> int:
         if n <= limit:
             return depth
     return 0
-_LOOK_MAX = 400
 _WIDTH = 3
 _BASES = (_score_amortized, _score_plain)
+_BASE_MAX = {"_score_plain": 64}
+_EXACT_MAX = 10
+_EXACT_BUDGET = 20000
 
 
 # --------------------------------------------------------------------------- solver
 
 _Result = tuple[SPNode, float]
+
+
+def _exact_small(g: _Graph, nodes: list[int]) -> _Result | None:
+    """Optimal encoding of a small subset by memoized search over down-closed cuts.
+
+    Returns None when the deterministic step budget runs out (the caller falls back to the
+    heuristic).  Candidates are visited in order of their lower bound so the search stops
+    as soon as no remaining cut can beat the best found.
+    """
+    n = len(nodes)
+    loc = {v: i for i, v in enumerate(nodes)}
+    pm = [0] * n
+    sm = [0] * n
+    for i, v in enumerate(nodes):
+        for u in g.preds[v]:
+            j = loc.get(u)
+            if j is not None:
+                pm[i] |= 1 << j
+                sm[j] |= 1 << i
+    d = [g.dur[v] for v in nodes]
+    full = (1 << n) - 1
+    memo: dict[int, tuple[float, int, int]] = {}  # mask -> (value, kind 0 leaf/1 par/2 seq, S mask)
+    budget = [_EXACT_BUDGET]
+
+    def bits(x: int) -> list[int]:
+        out = []
+        while x:
+            b = x & -x
+            out.append(b.bit_length() - 1)
+            x ^= b
+        return out
+
+    def cp(mask: int) -> float:
+        ef = [0.0] * n
+        best = 0.0
+        for i in bits(mask):
+            s = 0.0
+            for j in bits(pm[i] & mask):
+                if ef[j] > s:
+                    s = ef[j]
+            ef[i] = s + d[i]
+            if ef[i] > best:
+                best = ef[i]
+        return best
+
+    def opt(mask: int) -> float:
+        hit = memo.get(mask)
+        if hit is not None:
+            return hit[0]
+        if mask & (mask - 1) == 0:
+            memo[mask] = (d[mask.bit_length() - 1], 0, mask)
+            return memo[mask][0]
+        low = mask & -mask
+        comp = low
+        frontier = low
+        while frontier:
+            nxt = 0
+            for i in bits(frontier):
+                nxt |= pm[i] | sm[i]
+            nxt &= mask & ~comp
+            comp |= nxt
+            frontier = nxt
+        if comp != mask:
+            val = max(opt(comp), opt(mask & ~comp))
+            memo[mask] = (val, 1, comp)
+            return val
+        members = bits(mask)
+        cands: list[tuple[float, int]] = []
+
+        def rec(k: int, s_mask: int) -> None:
+            if k == len(members):
+                if s_mask and s_mask != mask:
+                    cands.append((cp(s_mask) + cp(mask & ~s_mask), s_mask))
+                return
+            i = members[k]
+            rec(k + 1, s_mask)
+            if pm[i] & mask & ~s_mask == 0:
+                rec(k + 1, s_mask | (1 << i))
+
+        rec(0, 0)
+        budget[0] -= len(cands)
+        if budget[0] < 0:
+            raise _BudgetExceeded
+        cands.sort()
+        floor = cp(mask) * (1 + 1e-12)
+        best = math.inf
+        best_s = 0
+        for lb, s_mask in cands:
+            if lb >= best or best <= floor:
+                break
+            val = opt(s_mask) + opt(mask & ~s_mask)
+            if val < best:
+                best = val
+                best_s = s_mask
+        memo[mask] = (best, 2, best_s)
+        return best
+
+    try:
+        total = opt(full)
+    except _BudgetExceeded:
+        return None
+
+    def build(mask: int) -> SPNode:
+        _val, kind, s_mask = memo[mask]
+        if kind == 0:
+            return Leaf(g.ids[nodes[s_mask.bit_length() - 1]])
+        parts = [build(s_mask), build(mask & ~s_mask)]
+        return _par(parts) if kind == 1 else _seq(parts)
+
+    return build(full), total
+
+
+class _BudgetExceeded(Exception):
+    pass
 
 
 def _solve(g: _Graph, nodes: list[int], look: int, base: _Score | None = None) -> _Result:
@@ -523,20 +640,26 @@ def _solve(g: _Graph, nodes: list[int], look: int, base: _Score | None = None) -
         if split is not None:
             kind, parts = split
         else:
+            if len(sub) <= _EXACT_MAX:
+                res = _exact_small(g, sub)
+                if res is not None:
+                    holder[idx] = res
+                    continue
             kind = "seq"
             cuts = _Cuts(g, sub)
-            if look > 0 and len(sub) <= _LOOK_MAX:
-                look = min(look, _look_for(len(sub)))
+            lk = min(look, _look_for(len(sub)))
+            if lk > 0:
                 cands = cuts.ranked(_SCORE, _WIDTH)
                 for extra in cuts.ranked(_score_plain, _WIDTH):
                     if extra not in cands:
                         cands.append(extra)
                 best: tuple[float, int] | None = None
                 chosen = cands[0]
+                bases = [b for b in _BASES if len(sub) <= _BASE_MAX.get(b.__name__, 10**9)]
                 for ci, s_nodes in enumerate(cands):
                     in_s = set(s_nodes)
                     r_nodes = [v for v in sub if v not in in_s]
-                    val = min(_solve(g, s_nodes, look - 1, b)[1] + _solve(g, r_nodes, look - 1, b)[1] for b in _BASES)
+                    val = min(_solve(g, s_nodes, lk - 1, b)[1] + _solve(g, r_nodes, lk - 1, b)[1] for b in bases)
                     if best is None or (val, ci) < best:
                         best = (val, ci)
                         chosen = s_nodes

@@ -69,7 +69,9 @@ def from_cloudwatch_alarm(alarm: Mapping[str, Any]) -> AlertMessage | None:
     arn = str(alarm.get("AlarmArn", "")).split(":")
     region = arn[3] if len(arn) > 3 else ""
     if region and name and not base.get("run_url"):
-        base["run_url"] = f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#alarmsV2:alarm/{name}"
+        base["run_url"] = (
+            f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#alarmsV2:alarm/{name}"
+        )
     return normalize(base)
 
 

@@ -71,33 +71,37 @@ def bounded(name: str, limit: int) -> str:
 # ── One channel definition across files ───────────────────────────────────────────
 
 
-def channel_origin(ir: PipelineIR, channel_id: str) -> Origin:
-    src = getattr(ir, "channel_sources", {}).get(channel_id)
-    if src is not None:
-        return Origin(src.file, src.line, src.column)
-    try:  # the IR keeps only the pipeline's position: find the channel's line in its file
+def channel_origins(ir: PipelineIR) -> dict[str, Origin]:
+    """Where each of a pipeline's channels is written."""
+    sources = getattr(ir, "channel_sources", None)
+    if sources is not None:
+        return {c: Origin(s.file, s.line, s.column) for c, s in sources.items()}
+    fallback = Origin(ir.source.file, ir.source.line, ir.source.column)
+    try:  # the IR keeps only the pipeline's position: find the channels' lines in its file, read once
         from ..loader import load_file
 
-        mark = load_file(ir.source.file).locate(("channels", channel_id), key=True)
-        return Origin(ir.source.file, mark.line, mark.column)
+        doc = load_file(ir.source.file)
     except Exception:  # an in-memory or unreadable spec: point at the pipeline
-        return Origin(ir.source.file, ir.source.line, ir.source.column)
+        return dict.fromkeys(ir.channels, fallback)
+    marks = {c: doc.locate(("channels", c), key=True) for c in ir.channels}
+    return {c: Origin(ir.source.file, m.line, m.column) for c, m in marks.items()}
 
 
 def merge_channels(irs: Sequence[PipelineIR]) -> tuple[dict[str, Channel], dict[str, Origin], list[Diagnostic]]:
     """Every channel once, with where it is written. One id must mean one definition in every file."""
     channels: dict[str, Channel] = {}
-    owner: dict[str, PipelineIR] = {}
+    origins: dict[str, Origin] = {}
     diags: list[Diagnostic] = []
     for ir in sorted(irs, key=lambda i: (i.source.file, i.name)):
+        where = channel_origins(ir) if ir.channels else {}
         for cid, channel in sorted(ir.channels.items()):
             if cid not in channels:
-                channels[cid], owner[cid] = channel, ir
+                channels[cid], origins[cid] = channel, where[cid]
                 continue
             first, second = channels[cid].model_dump(), channel.model_dump()
             if first == second:
                 continue
-            at, here = channel_origin(owner[cid], cid), channel_origin(ir, cid)
+            at, here = origins[cid], where[cid]
             differ = sorted(k for k in set(first) | set(second) if first.get(k) != second.get(k))
             diags.append(
                 Diagnostic(
@@ -112,8 +116,7 @@ def merge_channels(irs: Sequence[PipelineIR]) -> tuple[dict[str, Channel], dict[
                     "make both definitions identical, or rename one of the channels",
                 )
             )
-    origins = {cid: channel_origin(owner[cid], cid) for cid in sorted(channels)}
-    return channels, origins, diags
+    return channels, dict(sorted(origins.items())), diags
 
 
 def routed_channels(ir: PipelineIR) -> tuple[str, ...]:
