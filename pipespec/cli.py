@@ -185,6 +185,101 @@ def render(spec: str, target: str, out_dir: str) -> None:
         out.print(line)
 
 
+@cli.command()
+@click.option("--stack", required=True, help="Stack name: reads Pulumi.<stack>.yaml.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder (default build/<stack>).")
+@click.option(
+    "--project-dir",
+    type=click.Path(exists=True, file_okay=False),
+    default=".",
+    show_default=True,
+    help="Folder holding Pulumi.yaml.",
+)
+@click.option("--quiet", is_flag=True, help="Do not print the resource tree.")
+def synth(stack: str, out_dir: str | None, project_dir: str, quiet: bool) -> None:
+    """Run the Pulumi program offline (mock engine: no cloud account, no Pulumi CLI) and write
+    every resource it would register, its outputs and the generated documents.
+
+    Every spec and the stack config are validated first: one problem means nothing is
+    registered, and every problem is listed.
+    """
+    from .stack import StackConfigError
+
+    try:
+        from components.offline import synth as run_synth
+        from components.offline import tree_lines
+    except ImportError as exc:  # pragma: no cover - only without the pulumi extra
+        err.print(f"[red]error:[/red] synth needs the Pulumi SDKs: pip install 'pipespec[pulumi]' ({exc})")
+        raise SystemExit(EXIT_USAGE) from None
+    dest = Path(out_dir or f"build/{stack}")
+    try:
+        result = run_synth(Path(project_dir).resolve(), stack, dest.resolve())
+    except StackConfigError as exc:
+        for d in exc.diagnostics:
+            print_diagnostic(d)
+        err.print(f"[red]✘[/red] stack {stack!r}: {len(exc.diagnostics)} problem(s); nothing was registered")
+        raise SystemExit(EXIT_INVALID) from None
+    for d in result.plan.warnings:
+        print_diagnostic(d)
+    if not quiet:
+        for line in tree_lines(result.run):
+            out.print(_escape(line))
+    docs = sum(len(u.documents) for u in result.plan.units)
+    out.print(
+        f"[green]✔[/green] stack [bold]{stack}[/bold]: {len(result.run.resources)} resources, "
+        f"{len(result.plan.units)} pipeline deployment(s), {docs} document(s) → {dest}"
+    )
+
+
+@cli.command()
+@click.argument("dirs", nargs=-1, type=click.Path(exists=True, file_okay=False))
+@click.option("--stack", "stacks", multiple=True, help="Compare two stacks instead (give --stack twice).")
+@click.option("--title", default=None, help="Heading of the Markdown summary.")
+@click.option("--project-dir", type=click.Path(exists=True, file_okay=False), default=".", show_default=True)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Write the Markdown to a file.")
+def diff(
+    dirs: tuple[str, ...], stacks: tuple[str, ...], title: str | None, project_dir: str, out_file: str | None
+) -> None:
+    """Markdown summary of what changes between two synth outputs (OLD_DIR NEW_DIR), ready to
+    post on a pull request; or, with --stack A --stack B, what promotion from A to B changes."""
+    from .review import SynthOutput, compare, to_markdown
+
+    if bool(dirs) == bool(stacks) or (dirs and len(dirs) != 2) or (stacks and len(stacks) != 2):
+        err.print("[red]error:[/red] give two synth folders (OLD_DIR NEW_DIR) or --stack A --stack B")
+        raise SystemExit(EXIT_USAGE)
+    if stacks:
+        import tempfile
+
+        from components.offline import synth as run_synth
+
+        from .stack import StackConfigError
+
+        tmp = Path(tempfile.mkdtemp(prefix="pipespec-diff-"))
+        try:
+            for name in stacks:
+                run_synth(Path(project_dir).resolve(), name, tmp / name)
+        except StackConfigError as exc:
+            for d in exc.diagnostics:
+                print_diagnostic(d)
+            raise SystemExit(EXIT_INVALID) from None
+        old = SynthOutput.read(tmp / stacks[0], normalize_stack=True)
+        new = SynthOutput.read(tmp / stacks[1], normalize_stack=True)
+        heading = title or f"What promoting {stacks[0]} → {stacks[1]} changes"
+    else:
+        try:
+            old, new = SynthOutput.read(Path(dirs[0])), SynthOutput.read(Path(dirs[1]))
+        except FileNotFoundError as exc:
+            err.print(f"[red]error:[/red] not a synth output folder: {exc.filename}")
+            raise SystemExit(EXIT_USAGE) from None
+        heading = title or f"Changes from {dirs[0]} to {dirs[1]}"
+    text = to_markdown(compare(old, new), heading)
+    if out_file:
+        Path(out_file).write_text(text, encoding="utf-8")
+        err.print(f"wrote {out_file}")
+    else:
+        click.echo(text, nl=False)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: no traceback ever reaches the user."""
     try:

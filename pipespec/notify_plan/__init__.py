@@ -21,6 +21,8 @@ from .clouds import (
     plan_aws,
     plan_databricks,
     plan_gcp,
+    sns_kms_key_policy,
+    sns_topic_policy,
 )
 from .messages import (
     alarm_description,
@@ -89,8 +91,10 @@ __all__ = [
     "routed_channels",
     "slack_payload",
     "sns_filter_policy",
+    "sns_kms_key_policy",
     "sns_message",
     "sns_message_attributes",
+    "sns_topic_policy",
     "teams_payload",
     "webhook_payload",
 ]

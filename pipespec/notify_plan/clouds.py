@@ -6,6 +6,7 @@ type, names, filters, what a platform cannot do) are made here, once, and tested
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -156,6 +157,64 @@ def plan_aws(
         base.diagnostics,
         tuple(deliveries),
         tuple(sorted(formatters.values(), key=lambda f: f.channel)),
+    )
+
+
+def sns_topic_policy(topic_arn: str, role_arns: Sequence[str], alarm_arns: Sequence[str], account: str) -> str:
+    """A topic policy that lets exactly these roles and these alarms publish, and nobody else."""
+    statements: list[dict[str, object]] = []
+    if role_arns:
+        statements.append(
+            {
+                "Sid": "PublishFromPipelineRoles",
+                "Effect": "Allow",
+                "Principal": {"AWS": sorted(set(role_arns))},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+            }
+        )
+    if alarm_arns:
+        statements.append(
+            {
+                "Sid": "PublishFromPipelineAlarms",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": sorted(set(alarm_arns))},
+                    "StringEquals": {"aws:SourceAccount": account},
+                },
+            }
+        )
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
+
+
+def sns_kms_key_policy(account: str, partition: str = "aws") -> str:
+    """Key policy for a customer managed topic key: the account administers it (through IAM), CloudWatch
+    alarms of this account may encrypt with it (they cannot use the AWS managed aws/sns key)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministersThroughIam",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "CloudWatchAlarmsPublish",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                },
+            ],
+        },
+        sort_keys=True,
     )
 
 

@@ -21,13 +21,16 @@ class StepFunctionsPipelineSettings(SpecModel):
     ecs_cluster: str | None = Field(default=None, description="ECS cluster for containerised commands.")
     ecs_task_definition: str | None = Field(default=None, description="Task definition family:revision.")
     container_name: str | None = None
-    athena_workgroup: str = "primary"
+    athena_workgroup: str = Field(default="primary", pattern=r"^[a-zA-Z0-9._-]{1,128}$")
     athena_database: str | None = None
+    athena_output_location: str | None = Field(
+        default=None, pattern=r"^s3://", description="Query results location (unless the workgroup enforces one)."
+    )
     glue: GlueJobSettings = Field(default_factory=GlueJobSettings)
 
 
 class StepFunctionsTaskSettings(SpecModel):
-    integration: Literal["glue", "lambda", "athena", "ecs", "http", "execution"] | None = Field(
+    integration: Literal["glue", "lambda", "athena", "ecs", "http", "execution", "emr_serverless"] | None = Field(
         default=None, description="Force a service integration (default: chosen from the task kind)."
     )
     lambda_function: str | None = Field(default=None, description="Lambda function name for python tasks.")
