@@ -85,18 +85,20 @@ def plan_stack(
         problems.append(_diag(source, f"{NAMESPACE}:specs_dir {specs_dir} is not a folder"))
     pipelines = {item.ir.name: item.ir for item in loaded if item.ir is not None and item.ok}
     refs = set().union(*(secret_refs(ir) for ir in pipelines.values())) if pipelines else set()
+    requested = values.get("pipelines")
+    for name in sorted(requested) if isinstance(requested, dict) else []:
+        if name not in pipelines and not any(item.ir is not None and item.ir.name == name for item in loaded):
+            hint = did_you_mean(name, pipelines) or f"pipelines in {specs_dir}: {', '.join(sorted(pipelines))}"
+            problems.append(_diag(source, f"{NAMESPACE}:pipelines names unknown pipeline {name!r}", hint))
     try:
         config = parse_stack_config(values, source, frozenset(refs))
     except StackConfigError as exc:
         raise StackConfigError(sort_diagnostics(problems + exc.diagnostics)) from None
-    units: list[Unit] = []
+    chosen: list[tuple[PipelineIR, str]] = []
     for name, targets in sorted(config.pipelines.items()):
         ir = pipelines.get(name)
         if ir is None:
-            if not any(item.ir is not None and item.ir.name == name for item in loaded):
-                hint = did_you_mean(name, pipelines) or f"pipelines in {specs_dir}: {', '.join(sorted(pipelines))}"
-                problems.append(_diag(source, f"{NAMESPACE}:pipelines names unknown pipeline {name!r}", hint))
-            continue
+            continue  # reported above (unknown) or by its spec's own diagnostics
         for target in targets:
             if target not in ir.targets:
                 problems.append(
@@ -109,9 +111,7 @@ def plan_stack(
                     )
                 )
                 continue
-            deployment = config.deployment(target)
-            tgt = get_target(target)
-            units.append(Unit(ir, target, deployment, tuple(tgt.render(ir, deployment))))
+            chosen.append((ir, target))
         for key in sorted(secret_refs(ir)):
             if key not in values:
                 problems.append(
@@ -131,6 +131,11 @@ def plan_stack(
                 )
     if problems:
         raise StackConfigError(sort_diagnostics(problems))
+    # Compile only once everything is known to be valid: nothing half-planned escapes.
+    units = []
+    for ir, target in chosen:
+        deployment = config.deployment(target)
+        units.append(Unit(ir, target, deployment, tuple(get_target(target).render(ir, deployment))))
     warnings = [
         d
         for item in loaded
