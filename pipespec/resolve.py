@@ -26,6 +26,7 @@ from .spec.notify import NOTIFY_EVENTS, NotifySpec
 from .spec.pipeline import PipelineSpec
 from .spec.retries import RetrySpec
 from .spec.tasks import TaskDefaults
+from .targets.registry import DEFAULT_TARGETS
 from .targets.settings import PipelineTargets
 
 DEFAULT_START_DATE = "2024-01-01"
@@ -74,9 +75,11 @@ def _targets(own: Any, defaults: Any) -> dict[str, Any]:
     return out
 
 
-def _all_targets() -> PipelineTargets:
+def _default_targets() -> PipelineTargets:
     fields = {}
     for name, info in PipelineTargets.model_fields.items():
+        if name not in DEFAULT_TARGETS:
+            continue
         settings_model = next(a for a in typing.get_args(info.annotation) if a is not type(None))
         fields[name] = settings_model()
     return PipelineTargets(**fields)
@@ -111,8 +114,8 @@ def resolve(spec: PipelineSpec, doc: Document) -> PipelineIR:
     schedule = None
     if spec.schedule is not None:
         schedule = Schedule(parse_cron(spec.schedule.cron), spec.schedule.timezone, spec.schedule.paused)
-    # No `targets:` block means every target, each with its default settings.
-    chosen = spec.targets if spec.targets is not None else _all_targets()
+    # No `targets:` block means the general-purpose targets, each with its default settings.
+    chosen = spec.targets if spec.targets is not None else _default_targets()
     target_settings = {
         name: getattr(chosen, name) for name in type(chosen).model_fields if getattr(chosen, name) is not None
     }

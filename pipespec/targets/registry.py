@@ -12,7 +12,14 @@ _MODULES = {
     "databricks": "pipespec.targets.databricks.target",
     "stepfunctions": "pipespec.targets.stepfunctions.target",
     "composer": "pipespec.targets.composer.target",
+    "glue": "pipespec.targets.glue.target",
+    "mwaa": "pipespec.targets.mwaa.target",
+    "dbtcloud": "pipespec.targets.dbtcloud.target",
+    "fabric": "pipespec.targets.fabric.target",
 }
+
+# Targets a spec without a `targets:` block deploys to: the general-purpose orchestrators.
+DEFAULT_TARGETS = ("composer", "databricks", "stepfunctions")
 
 
 def target_names() -> list[str]:
