@@ -64,13 +64,9 @@ def _task_webhook(d: D, resolve: Resolve) -> dbx.JobTaskWebhookNotificationsArgs
     return dbx.JobTaskWebhookNotificationsArgs(
         on_starts=[dbx.JobTaskWebhookNotificationsOnStartArgs(id=i) for i in _ids(d, "on_start", resolve) or []]
         or None,
-        on_successes=[
-            dbx.JobTaskWebhookNotificationsOnSuccessArgs(id=i) for i in _ids(d, "on_success", resolve) or []
-        ]
+        on_successes=[dbx.JobTaskWebhookNotificationsOnSuccessArgs(id=i) for i in _ids(d, "on_success", resolve) or []]
         or None,
-        on_failures=[
-            dbx.JobTaskWebhookNotificationsOnFailureArgs(id=i) for i in _ids(d, "on_failure", resolve) or []
-        ]
+        on_failures=[dbx.JobTaskWebhookNotificationsOnFailureArgs(id=i) for i in _ids(d, "on_failure", resolve) or []]
         or None,
         on_duration_warning_threshold_exceededs=[
             dbx.JobTaskWebhookNotificationsOnDurationWarningThresholdExceededArgs(id=i)
@@ -81,7 +77,8 @@ def _task_webhook(d: D, resolve: Resolve) -> dbx.JobTaskWebhookNotificationsArgs
 
 
 def _health(d: D) -> dbx.JobHealthArgs:
-    return dbx.JobHealthArgs(rules=[dbx.JobHealthRuleArgs(metric=r["metric"], op=r["op"], value=r["value"]) for r in d["rules"]])
+    rules = [dbx.JobHealthRuleArgs(metric=r["metric"], op=r["op"], value=r["value"]) for r in d["rules"]]
+    return dbx.JobHealthArgs(rules=rules)
 
 
 def _task_health(d: D) -> dbx.JobTaskHealthArgs:

@@ -11,7 +11,7 @@ import click
 from rich.console import Console
 
 from .dag import critical_path
-from .diagnostics import Diagnostic, Severity
+from .diagnostics import Diagnostic, Severity, SpecError
 from .durations import format_duration
 from .project import Loaded, discover, load_pipeline, load_project
 from .targets.registry import target_names
@@ -175,7 +175,11 @@ def render(spec: str, target: str, out_dir: str) -> None:
         )
         raise SystemExit(EXIT_INVALID)
     tgt = get_target(target)
-    files = tgt.render(loaded.ir)
+    try:
+        files = tgt.render(loaded.ir)
+    except SpecError as exc:  # problems only the compiler sees (e.g. a setting the stack must give)
+        report([Loaded(loaded.file, loaded.ir, list(exc.diagnostics))])
+        raise SystemExit(EXIT_INVALID) from None
     dest = Path(out_dir)
     dest.mkdir(parents=True, exist_ok=True)
     for f in files:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import Diagnostic, Severity, sort_diagnostics
+from .diagnostics import Diagnostic, Severity, SpecError, sort_diagnostics
 from .environment import Deployment
 from .ir import PipelineIR
 from .model_errors import did_you_mean
@@ -135,7 +135,14 @@ def plan_stack(
     units = []
     for ir, target in chosen:
         deployment = config.deployment(target)
-        units.append(Unit(ir, target, deployment, tuple(get_target(target).render(ir, deployment))))
+        try:
+            documents = tuple(get_target(target).render(ir, deployment))
+        except SpecError as exc:  # stack-dependent problems only a compiler sees
+            problems.extend(exc.diagnostics)
+            continue
+        units.append(Unit(ir, target, deployment, documents))
+    if problems:
+        raise StackConfigError(sort_diagnostics(problems))
     warnings = [
         d
         for item in loaded

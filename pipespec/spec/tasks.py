@@ -144,7 +144,7 @@ class HttpAuth(SpecModel):
 
 class HttpTask(TaskBase):
     kind: Literal["http"]
-    url: str = Field(pattern=r"^https?://", description="Endpoint; may use {placeholders} from `params`.")
+    url: str = Field(pattern=r"^https?://", description="Endpoint; {placeholders} are filled from the stack's parameters at run time.")
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
     headers: dict[str, str] = Field(default_factory=dict)
     body: dict[str, Any] | None = None

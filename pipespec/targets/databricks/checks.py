@@ -13,7 +13,7 @@ from ...diagnostics import Diagnostic, FieldPath, Severity
 from ...durations import format_duration
 from ...ir import PipelineIR, TaskIR
 from ...spec.pipeline import FileArrivalTrigger, ManualTrigger, PipelineCompletionTrigger, TableUpdateTrigger
-from ...spec.tasks import SparkTask, SqlTask
+from ...spec.tasks import DbtTask, SparkTask, SqlTask
 from .compile import MAX_TAGS, MAX_TASKS, retry_interval_ms
 from .context import TARGET_NAME
 from .settings import DatabricksPipelineSettings, DatabricksTaskSettings
@@ -21,7 +21,7 @@ from .settings import DatabricksPipelineSettings, DatabricksTaskSettings
 TaskDiag = Callable[[TaskIR, FieldPath, str, str, str, Severity], Diagnostic]
 PipeDiag = Callable[[PipelineIR, FieldPath, str, str, str, Severity], Diagnostic]
 
-W, E, I = Severity.WARNING, Severity.ERROR, Severity.INFO
+W, E, INFO = Severity.WARNING, Severity.ERROR, Severity.INFO
 
 
 def _secs(values: tuple[int, ...]) -> str:
@@ -33,13 +33,13 @@ def backoff_warning(task: TaskIR) -> tuple[str, str] | None:
     delays = task.retry.delays()
     if len(set(delays)) <= 1:
         return None
-    fixed = retry_interval_ms(task.retry) / 1000
-    total = sum(delays)
+    millis = retry_interval_ms(task.retry)
     return (
-        f"task {task.id!r} retries after {_secs(delays)}, but Databricks waits the same interval before "
-        f"every retry: it will wait {fixed:g}s before each of the {len(delays)} retries (the same "
-        f"{format_duration(total)} in total), so the delays {_secs(delays)} are lost",
-        "Databricks has no exponential backoff; set `backoff: fixed` to silence this, or accept the mean delay",
+        f"task {task.id!r} waits {_secs(delays)} before its {len(delays)} retries, but Databricks waits one "
+        f"fixed interval: it will wait {format_duration(millis / 1000)} (min_retry_interval_millis={millis}) "
+        f"before each retry, the same {format_duration(sum(delays))} in total; the delays {_secs(delays)} are lost",
+        "Databricks has no exponential backoff; the mean delay keeps the total wait. Use `backoff: fixed` "
+        "to make the spec say what Databricks does",
     )
 
 
@@ -167,6 +167,13 @@ def _task(task: TaskIR, pipe: DatabricksPipelineSettings, tdiag: TaskDiag) -> li
         msg = f"sql check {task.id!r} reads {spec.file!r}, which the check runner cannot open"
         hint = "use an absolute workspace path (/Workspace/... or /Volumes/...) or an inline `query`"
         out.append(tdiag(task, ("file",), "PS453", msg, hint, E))
+    if isinstance(spec, DbtTask) and not spec.project_dir and settings.source != "GIT" and pipe.git_source is None:
+        msg = f"dbt task {task.id!r} names no project_dir and the pipeline has no git_source"
+        hint = (
+            "Databricks needs the dbt project's workspace folder: set project_dir, targets.databricks.git_source, "
+            "or `dbt_project_directory` in the stack's pipespec:databricks config"
+        )
+        out.append(tdiag(task, ("project_dir",), "PS456", msg, hint, W))
     if found := backoff_warning(task):
         out.append(tdiag(task, ("retries",), "PS454", found[0], found[1], W))
     if task.notify.on_retry and task.retry.retries > 0:
@@ -174,5 +181,5 @@ def _task(task: TaskIR, pipe: DatabricksPipelineSettings, tdiag: TaskDiag) -> li
             f"task {task.id!r}: Databricks has no retry notification; the on_retry channels are told of "
             "every failed attempt (the last one included)"
         )
-        out.append(tdiag(task, ("notify", "on_retry"), "PS455", msg, "", I))
+        out.append(tdiag(task, ("notify", "on_retry"), "PS455", msg, "", INFO))
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,7 +117,8 @@ def _task(ctx: Context, task: TaskIR, deps: tuple[str, ...]) -> dict[str, Any]:
 def _schedule_and_trigger(ctx: Context) -> dict[str, Any]:
     from ...cron import CronError, to_quartz
 
-    ir, out = ctx.ir, {}
+    ir = ctx.ir
+    out: dict[str, Any] = {}
     pause = "PAUSED" if ctx.env.pause_schedules else "UNPAUSED"
     if ir.schedule is not None:
         try:
@@ -181,6 +182,17 @@ def placeholders(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for v in value:
             yield from placeholders(v)
+
+
+def substitute(value: Any, ids: Mapping[str, Any]) -> Any:
+    """The settings with every placeholder (a whole value, e.g. `${job:x}`) replaced by `ids["job:x"]`."""
+    if isinstance(value, str) and (m := PLACEHOLDER.fullmatch(value)):
+        return ids[m.group(1)]
+    if isinstance(value, dict):
+        return {k: substitute(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [substitute(v, ids) for v in value]
+    return value
 
 
 def compile_job(ir: PipelineIR, deployment: Deployment | None = None) -> CompiledJob:

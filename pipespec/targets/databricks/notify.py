@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...ir import PipelineIR, Routing, TaskIR
+from ...ir import PipelineIR, TaskIR
 from ...spec.notify import EmailChannel
 
 SLA_EVENT = "on_duration_warning_threshold_exceeded"
@@ -81,7 +81,3 @@ def task_notifications(ir: PipelineIR, task: TaskIR) -> dict[str, Any]:
         # Without retry channels, alert once the last attempt failed, not on every retried attempt.
         out["notification_settings"] = {"alert_on_last_attempt": not retry}
     return out
-
-
-def placeholders_in(routing: Routing, ir: PipelineIR) -> set[str]:
-    return {c for c in routing.channels() if not isinstance(ir.channels[c], EmailChannel)}

@@ -117,11 +117,17 @@ def execute_on_warehouse(statement: str, warehouse_id: str, parameters: dict[str
     return [list(r) for r in (response.result.data_array or [])] if response.result else []
 
 
+WORKSPACE_MOUNT = "/Workspace"  # workspace files are mounted here on every runtime and on serverless
+
+
 def read_statement(path: str) -> str:
-    # Workspace files are mounted under /Workspace on every runtime.
-    local = path if path.startswith(("/Workspace/", "/Volumes/", "/dbfs/")) else f"/Workspace{path}"
-    with open(local, encoding="utf-8") as fh:
-        return fh.read()
+    direct = path.startswith((f"{WORKSPACE_MOUNT}/", "/Volumes/", "/dbfs/"))
+    local = path if direct else f"{WORKSPACE_MOUNT}{path}"
+    try:
+        with open(local, encoding="utf-8") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise TaskFailed(f"cannot read the SQL file {local}: {exc.strerror}") from None
 
 
 def _pairs(values: Sequence[str]) -> dict[str, str]:

@@ -41,6 +41,9 @@ class DatabricksStack(BaseModel):
         default=None, ge=0, le=10000, description="Overrides every job cluster's size (replaces autoscale)."
     )
     warehouse_id: str | None = Field(default=None, description="SQL warehouse when the spec names none.")
+    dbt_project_directory: str | None = Field(
+        default=None, description="Workspace folder of the dbt project for dbt tasks that name no project_dir."
+    )
     run_as: DatabricksRunAs | None = Field(default=None, description="Replaces the spec's run_as.")
     permissions: list[DatabricksPermission] = Field(
         default_factory=list, description="Group permissions added to the spec's (same group: the stack's wins)."

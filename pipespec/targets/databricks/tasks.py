@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -46,6 +47,7 @@ def job_placeholder(pipeline: str) -> str:
     return f"${{job:{pipeline}}}"
 
 
+@cache
 def runner_source() -> str:
     return resources.files(__package__).joinpath("runner_script.py").read_text(encoding="utf-8")
 
@@ -119,6 +121,7 @@ def _http(ctx: Context, task: TaskIR, spec: HttpTask) -> dict[str, Any]:
 def _sql(ctx: Context, task: TaskIR, spec: SqlTask) -> dict[str, Any]:
     warehouse = _warehouse(ctx, task, required=True) or ""
     settings = ctx.task_settings(task)
+    source: str | None
     if spec.query is not None:
         path, source = ctx.add_file(f"{task.id}.sql", spec.query.rstrip() + "\n", task.id), "WORKSPACE"
     else:
@@ -134,12 +137,12 @@ def _sql(ctx: Context, task: TaskIR, spec: SqlTask) -> dict[str, Any]:
 
 def _dbt(ctx: Context, task: TaskIR, spec: DbtTask) -> dict[str, Any]:
     body: dict[str, Any] = {"commands": dbt_commands(spec), **_source(ctx.task_settings(task))}
-    if spec.project_dir:
-        body["project_directory"] = spec.project_dir
-    if ctx.pipe.dbt_profiles_directory:
-        body["profiles_directory"] = ctx.pipe.dbt_profiles_directory
+    if project := spec.project_dir or ctx.stack.dbt_project_directory:
+        body["project_directory"] = project
     if warehouse := _warehouse(ctx, task, required=False):
         body["warehouse_id"] = warehouse
+    elif ctx.pipe.dbt_profiles_directory:  # the API accepts a profiles directory only without a warehouse
+        body["profiles_directory"] = ctx.pipe.dbt_profiles_directory
     return {"dbt_task": body}
 
 
@@ -148,6 +151,7 @@ def payload(ctx: Context, task: TaskIR) -> dict[str, Any]:
     spec, settings = task.spec, ctx.task_settings(task)
     if isinstance(spec, PythonTask):
         return {"spark_python_task": {"python_file": spec.script, "parameters": spec.args, **_source(settings)}}
+    body: dict[str, Any]
     if isinstance(spec, PythonWheelTask):
         body = {"package_name": spec.package, "entry_point": spec.entry_point, "parameters": spec.args}
         return {"python_wheel_task": body}
@@ -171,7 +175,9 @@ def payload(ctx: Context, task: TaskIR) -> dict[str, Any]:
 
 def _dependencies(task: TaskIR, settings: DatabricksTaskSettings) -> tuple[list[str], list[str], list[str]]:
     """(pip requirements, wheel files, jar files) the task needs installed."""
-    spec, pip, wheels, jars = task.spec, list(settings.libraries), [], []
+    spec, pip = task.spec, list(settings.libraries)
+    wheels: list[str] = []
+    jars: list[str] = []
     if isinstance(spec, DbtTask):
         pip.append(DBT_PACKAGE)
     if isinstance(spec, PythonWheelTask):

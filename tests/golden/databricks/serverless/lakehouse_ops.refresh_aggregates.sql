@@ -1,0 +1,1 @@
+REFRESH MATERIALIZED VIEW main.gold.orders_daily
