@@ -141,25 +141,25 @@ class _Mocks(pulumi.runtime.Mocks):
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         return f"{args.name}-id", _fake_outputs(args.typ, args.name, unwrap(args.inputs))
 
-    def call(self, args: mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]]]:
         token = args.token
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/mock", "userId": "mock"}, None
+            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/mock", "userId": "mock"}, []
         if token == "aws:index/getRegion:getRegion":
-            return {"name": REGION, "region": REGION, "id": REGION}, None
+            return {"name": REGION, "region": REGION, "id": REGION}, []
         if token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, None
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
         if token.startswith("aws:iam/getPolicyDocument"):
-            return {"json": json.dumps(args.args, sort_keys=True)}, None
+            return {"json": json.dumps(args.args, sort_keys=True)}, []
         if token == "gcp:composer/getEnvironment:getEnvironment":
             name = args.args.get("name", "env")
             return {
                 "name": name,
                 "configs": [{"dagGcsPrefix": f"gs://{name}-bucket/dags", "airflowUri": f"https://{name}.example"}],
-            }, None
+            }, []
         if token == "gcp:organizations/getProject:getProject":
-            return {"projectId": "mock-project", "number": "123456789", "name": "mock-project"}, None
-        return dict(args.args), None
+            return {"projectId": "mock-project", "number": "123456789", "name": "mock-project"}, []
+        return dict(args.args), []
 
 
 class _Monitor(mocks.MockMonitor):

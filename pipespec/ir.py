@@ -125,6 +125,7 @@ class PipelineIR:
     tasks: tuple[TaskIR, ...]  # topological order, ties by id
     targets: dict[str, Any]  # target name -> pipeline-level settings model
     source: SourceRef
+    channel_sources: dict[str, SourceRef] = field(default_factory=dict)  # where each channel is defined
     _index: dict[str, TaskIR] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -137,4 +137,10 @@ def resolve(spec: PipelineSpec, doc: Document) -> PipelineIR:
         tasks=tuple(tasks),
         targets=target_settings,
         source=SourceRef(doc.file, 1, 1),
+        channel_sources={cid: _source(doc, ("channels", cid)) for cid in sorted(spec.channels)},
     )
+
+
+def _source(doc: Document, path: tuple[str, ...]) -> SourceRef:
+    mark = doc.locate(path, key=True)
+    return SourceRef(doc.file, mark.line, mark.column)

@@ -28,11 +28,21 @@ class _Strict(BaseModel):
 class AwsAlertingConfig(_Strict):
     shared_topic: bool = Field(default=False, description="One SNS topic for every pipeline instead of one each.")
     kms_master_key_id: str = Field(default="alias/aws/sns", description="KMS key that encrypts the topics.")
+    create_kms_key: bool = Field(
+        default=False,
+        description="Create a customer-managed key that CloudWatch alarms and EventBridge may use "
+        "(they cannot publish to topics encrypted with the AWS-managed alias/aws/sns key).",
+    )
 
 
 class GcpAlertingConfig(_Strict):
     shared_topic: bool = False
     project: str | None = None
+    slack_token_secrets: dict[str, str] = Field(
+        default_factory=dict,
+        description="Slack channel id -> Pulumi config secret holding a Slack app token (Cloud Monitoring "
+        "posts to Slack with an app token, not a webhook).",
+    )
 
 
 class AlertingConfig(_Strict):

@@ -160,8 +160,12 @@ def plan_aws(
     )
 
 
-def sns_topic_policy(topic_arn: str, role_arns: Sequence[str], alarm_arns: Sequence[str], account: str) -> str:
-    """A topic policy that lets exactly these roles and these alarms publish, and nobody else."""
+def sns_topic_policy(
+    topic_arn: str, role_arns: Sequence[str], alarm_arns: Sequence[str], rule_arns: Sequence[str] = ()
+) -> str:
+    """A topic policy that lets exactly these publishers publish, and nobody else: pipeline roles,
+    CloudWatch alarms and EventBridge rules. Alarms and rules publish as their service, so those
+    statements pin the source ARNs and accounts (`aws:SourceArn`, `aws:SourceAccount`)."""
     statements: list[dict[str, object]] = []
     if role_arns:
         statements.append(
@@ -173,26 +177,30 @@ def sns_topic_policy(topic_arn: str, role_arns: Sequence[str], alarm_arns: Seque
                 "Resource": topic_arn,
             }
         )
-    if alarm_arns:
-        statements.append(
-            {
-                "Sid": "PublishFromPipelineAlarms",
-                "Effect": "Allow",
-                "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                "Action": "sns:Publish",
-                "Resource": topic_arn,
-                "Condition": {
-                    "ArnLike": {"aws:SourceArn": sorted(set(alarm_arns))},
-                    "StringEquals": {"aws:SourceAccount": account},
-                },
-            }
-        )
+    for sid, service, sources in (
+        ("PublishFromPipelineAlarms", "cloudwatch.amazonaws.com", alarm_arns),
+        ("PublishFromPipelineRules", "events.amazonaws.com", rule_arns),
+    ):
+        if sources:
+            statements.append(
+                {
+                    "Sid": sid,
+                    "Effect": "Allow",
+                    "Principal": {"Service": service},
+                    "Action": "sns:Publish",
+                    "Resource": topic_arn,
+                    "Condition": {
+                        "ArnLike": {"aws:SourceArn": sorted(set(sources))},
+                        "StringEquals": {"aws:SourceAccount": sorted({a.split(":")[4] for a in sources})},
+                    },
+                }
+            )
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
 
 def sns_kms_key_policy(account: str, partition: str = "aws") -> str:
-    """Key policy for a customer managed topic key: the account administers it (through IAM), CloudWatch
-    alarms of this account may encrypt with it (they cannot use the AWS managed aws/sns key)."""
+    """Key policy for a customer managed topic key: the account administers it (through IAM); CloudWatch
+    alarms and EventBridge rules of this account may encrypt with it (they cannot use aws/sns)."""
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -205,9 +213,9 @@ def sns_kms_key_policy(account: str, partition: str = "aws") -> str:
                     "Resource": "*",
                 },
                 {
-                    "Sid": "CloudWatchAlarmsPublish",
+                    "Sid": "AlarmsAndRulesPublish",
                     "Effect": "Allow",
-                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]},
                     "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                     "Resource": "*",
                     "Condition": {"StringEquals": {"aws:SourceAccount": account}},

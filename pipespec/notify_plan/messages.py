@@ -139,7 +139,9 @@ def teams_payload(message: Mapping[str, Any]) -> dict[str, Any]:
 def email_text(message: Mapping[str, Any]) -> tuple[str, str]:
     """(subject, body). The subject fits SNS: printable ASCII on one line, under 100 characters."""
     msg = normalize(message)
-    subject = clip(re.sub(r"[^\x20-\x7e]", "?", title(msg)), SNS_SUBJECT_MAX)
+    subject = re.sub(r"[^\x20-\x7e]", "?", title(msg))
+    if len(subject) > SNS_SUBJECT_MAX:  # ASCII ellipsis: the subject must stay ASCII
+        subject = subject[: SNS_SUBJECT_MAX - 3] + "..."
     lines = [title(msg), ""]
     lines += [f"{k.title() + ':':<13}{_get(msg, k, '-')}" for k in _FACTS]
     lines += ["", f"Error: {_get(msg, 'error', '-')}"]

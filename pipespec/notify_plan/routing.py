@@ -4,16 +4,18 @@ Routing contract (publishers and subscriptions agree on it):
 - SNS: publishers set the message attribute `channels` (String.Array of channel ids, see
   `sns_message_attributes`); each subscription filters on its own channel id. Messages without
   the attribute (CloudWatch alarms cannot set one) reach the pipeline's alarm channels.
-- GCP: Airflow callbacks write the alert plus `channels` as a structured entry to the
-  `pipespec-alerts` log (and publish it to the Pub/Sub topic); log-based alert policies match it.
+- GCP: Airflow callbacks write `alert_log_entry(...)` (the alert plus the `channels` list) as a
+  structured entry to the `pipespec-alerts` log and publish it to the Pub/Sub topic with
+  `pubsub_attributes(...)`; log-based alert policies match the entry.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..alerts import ALERT_FIELDS
 from ..diagnostics import Diagnostic, Severity
@@ -173,14 +175,24 @@ def sns_message_attributes(channel_ids: Iterable[str]) -> dict[str, dict[str, st
     return {CHANNELS_ATTRIBUTE: {"DataType": "String.Array", "StringValue": json.dumps(sorted(set(channel_ids)))}}
 
 
-def pubsub_attributes(message: dict[str, str], channel_ids: Iterable[str]) -> dict[str, str]:
-    """Pub/Sub attributes for an alert, so subscribers can filter without parsing the body."""
-    attrs = {k: message[k] for k in ("event", "pipeline", "task", "environment") if message.get(k)}
+def alert_log_entry(message: Mapping[str, Any], channel_ids: Iterable[str]) -> dict[str, Any]:
+    """The structured payload Airflow callbacks write to the `pipespec-alerts` log."""
+    fields: dict[str, Any] = {k: str(message[k]) for k in ALERT_FIELDS if message.get(k)}
+    return {**fields, CHANNELS_ATTRIBUTE: sorted(set(channel_ids))}
+
+
+def pubsub_attributes(message: Mapping[str, Any], channel_ids: Iterable[str]) -> dict[str, str]:
+    """Pub/Sub attributes for an alert (`channels`: "a,b"), so subscribers can route without parsing the body."""
+    attrs = {k: str(message[k]) for k in ("event", "pipeline", "task", "environment") if message.get(k)}
     return {**attrs, CHANNELS_ATTRIBUTE: ",".join(sorted(set(channel_ids)))}
 
 
 def gcp_log_filter(project: str, pipeline: str, channel_id: str) -> str:
-    """Cloud Logging filter for one pipeline's alerts routed to one channel."""
+    """Cloud Logging filter for one pipeline's alerts routed to one channel.
+
+    `channels` is a list in the entry; a restriction on a repeated field matches when any element
+    does (as audit-log queries on `protoPayload.authorizationInfo.permission` rely on).
+    """
     return (
         f'logName="projects/{project}/logs/{ALERT_LOG}" AND jsonPayload.pipeline="{pipeline}" '
         f'AND jsonPayload.{CHANNELS_ATTRIBUTE}="{channel_id}"'

@@ -21,6 +21,11 @@ class SlackChannel(SpecModel):
     type: Literal["slack"]
     webhook_url_secret: SecretRef = Field(description="Pulumi config secret holding the incoming-webhook URL.")
     channel: str | None = Field(default=None, description="Display name of the Slack channel, for messages.")
+    auth_token_secret: SecretRef | None = Field(
+        default=None,
+        description="Pulumi config secret with a Slack app token, for platforms that post through the "
+        "Slack API instead of a webhook (Cloud Monitoring).",
+    )
 
 
 class TeamsChannel(SpecModel):

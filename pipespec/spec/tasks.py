@@ -44,7 +44,6 @@ class TaskBase(SpecModel):
     _retries = field_validator("retries", mode="after")(classmethod(lambda cls, v: _retry_spec(v)))
 
 
-
 def _retry_spec(value: RetrySpec | int | None) -> RetrySpec | None:
     # `retries: 3` is shorthand for `retries: {count: 3}`; the model only ever holds RetrySpec.
     return RetrySpec(count=value) if isinstance(value, int) else value
@@ -144,7 +143,10 @@ class HttpAuth(SpecModel):
 
 class HttpTask(TaskBase):
     kind: Literal["http"]
-    url: str = Field(pattern=r"^https?://", description="Endpoint; {placeholders} are filled from the stack's parameters at run time.")
+    url: str = Field(
+        pattern=r"^https?://",
+        description="Endpoint; {placeholders} are filled from the stack's parameters at run time.",
+    )
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
     headers: dict[str, str] = Field(default_factory=dict)
     body: dict[str, Any] | None = None
