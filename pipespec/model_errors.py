@@ -140,7 +140,7 @@ def _message(err: Any, root: type[BaseModel], doc: Document) -> tuple[str, str, 
 
 
 def _pattern_hint(loc: tuple[Any, ...]) -> str:
-    if len(loc) >= 2 and loc[0] == "tasks":
+    if len(loc) >= 2 and loc[0] == "tasks" and "[key]" in loc:
         return "task ids start with a letter and use letters, digits, '_', '-' or '.'"
     if loc and loc[-1] in ("webhook_url_secret", "url_secret", "token_secret"):
         return "write the NAME of a Pulumi config secret, not its value (pulumi config set --secret NAME VALUE)"

@@ -7,7 +7,7 @@ every problem listed, before a single resource is registered.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from .diagnostics import Diagnostic, Severity, SpecError, sort_diagnostics
 from .environment import Deployment
 from .ir import PipelineIR
 from .model_errors import did_you_mean
+from .notify_plan import AlertingInputs, alerting_inputs, plan_aws, plan_databricks, plan_gcp
 from .project import load_project
 from .stack import NAMESPACE, StackConfig, StackConfigError, parse_stack_config
 from .targets.base import Rendered
@@ -65,6 +66,71 @@ def secret_refs(ir: PipelineIR) -> set[str]:
     return refs
 
 
+# Which cloud's alerting serves which target.
+ALERTING_CLOUD = {"stepfunctions": "aws", "glue": "aws", "mwaa": "aws", "composer": "gcp", "databricks": "databricks"}
+
+
+def alerting_inputs_by_cloud(
+    config: StackConfig, chosen: Sequence[tuple[PipelineIR, str]]
+) -> dict[str, AlertingInputs]:
+    """The channels and routes each cloud's alerting component gets, for what this stack deploys."""
+    by_cloud: dict[str, dict[str, PipelineIR]] = {}
+    for ir, target in chosen:
+        cloud = ALERTING_CLOUD.get(target)
+        if cloud:
+            by_cloud.setdefault(cloud, {})[ir.name] = ir
+    return {
+        cloud: alerting_inputs([irs[n] for n in sorted(irs)], config.environment)
+        for cloud, irs in sorted(by_cloud.items())
+    }
+
+
+def alerting_diagnostics(config: StackConfig, chosen: Sequence[tuple[PipelineIR, str]]) -> list[Diagnostic]:
+    env, out = config.environment, []
+    for cloud, inputs in alerting_inputs_by_cloud(config, chosen).items():
+        out += inputs.diagnostics
+        if cloud == "aws":
+            out += plan_aws(
+                inputs.channels,
+                inputs.pipelines,
+                env,
+                shared_topic=config.alerting.aws.shared_topic,
+                alarm_routes=inputs.alarm_channels,
+                origins=inputs.origins,
+            ).diagnostics
+        elif cloud == "gcp":
+            gcp = config.alerting.gcp
+            out += plan_gcp(
+                inputs.channels,
+                inputs.pipelines,
+                env,
+                shared_topic=gcp.shared_topic,
+                slack_tokens=gcp.slack_token_secrets,
+                origins=inputs.origins,
+            ).diagnostics
+        else:
+            out += plan_databricks(inputs.channels, env, inputs.origins)[1]
+    return [d for d in out if d.is_error]
+
+
+def _slack_token_refs(values: Mapping[str, Any]) -> set[str]:
+    alerting = values.get("alerting")
+    gcp = alerting.get("gcp") if isinstance(alerting, dict) else None
+    tokens = gcp.get("slack_token_secrets") if isinstance(gcp, dict) else None
+    return {str(v) for v in tokens.values()} if isinstance(tokens, dict) else set()
+
+
+def _secret_problems(
+    source: str, stack: str, who: str, key: str, values: Mapping[str, Any], secret_keys: frozenset[str]
+) -> list[Diagnostic]:
+    command = f"pulumi config set --secret {NAMESPACE}:{key} <value> --stack {stack}"
+    if key not in values:
+        return [_diag(source, f"{who} needs the secret {NAMESPACE}:{key}, which is not set", command)]
+    if key not in secret_keys:
+        return [_diag(source, f"{NAMESPACE}:{key} holds a secret but is stored in plain text", command)]
+    return []
+
+
 def _diag(source: str, message: str, hint: str = "", path: tuple[str | int, ...] = ()) -> Diagnostic:
     return Diagnostic(source, 0, 0, Severity.ERROR, "PS510", message, path, hint)
 
@@ -85,6 +151,7 @@ def plan_stack(
         problems.append(_diag(source, f"{NAMESPACE}:specs_dir {specs_dir} is not a folder"))
     pipelines = {item.ir.name: item.ir for item in loaded if item.ir is not None and item.ok}
     refs = set().union(*(secret_refs(ir) for ir in pipelines.values())) if pipelines else set()
+    refs |= _slack_token_refs(values)
     requested = values.get("pipelines")
     for name in sorted(requested) if isinstance(requested, dict) else []:
         if name not in pipelines and not any(item.ir is not None and item.ir.name == name for item in loaded):
@@ -113,22 +180,10 @@ def plan_stack(
                 continue
             chosen.append((ir, target))
         for key in sorted(secret_refs(ir)):
-            if key not in values:
-                problems.append(
-                    _diag(
-                        source,
-                        f"pipeline {name!r} needs the secret {NAMESPACE}:{key}, which is not set",
-                        f"pulumi config set --secret {NAMESPACE}:{key} <value> --stack {stack}",
-                    )
-                )
-            elif key not in secret_keys:
-                problems.append(
-                    _diag(
-                        source,
-                        f"{NAMESPACE}:{key} holds a secret but is stored in plain text",
-                        f"pulumi config set --secret {NAMESPACE}:{key} <value> --stack {stack}",
-                    )
-                )
+            problems += _secret_problems(source, stack, f"pipeline {name!r}", key, values, secret_keys)
+    for key in sorted(set(config.alerting.gcp.slack_token_secrets.values())):
+        problems += _secret_problems(source, stack, "alerting.gcp.slack_token_secrets", key, values, secret_keys)
+    problems += alerting_diagnostics(config, chosen)
     if problems:
         raise StackConfigError(sort_diagnostics(problems))
     # Compile only once everything is known to be valid: nothing half-planned escapes.

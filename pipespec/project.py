@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from .diagnostics import Diagnostic, Severity, SpecError, has_errors, sort_diagnostics
+from .environment import Environment
 from .ir import PipelineIR
 from .loader import Document, load_file, load_text
 from .model_errors import validation_diagnostics
@@ -120,6 +121,20 @@ def load_project(paths: Iterable[str | Path], targets: Sequence[str] | None = No
                     hint="pipeline names are deployment names and must be unique",
                 )
             )
+    # One channel id means one channel everywhere (PS600), and what a platform's channel needs.
+    from .notify_plan import merge_channels, plan_databricks
+
+    irs = [item.ir for item in loaded if item.ir is not None]
+    channels, origins, conflicts = merge_channels(irs)
+    cross = list(conflicts)
+    for ir in irs:
+        if "databricks" in ir.targets:
+            mine = {cid: ch for cid, ch in channels.items() if cid in ir.channels}
+            cross += plan_databricks(mine, Environment(), origins)[1]
+    for d in sort_diagnostics(cross):
+        for item in loaded:
+            if item.file == d.file and d not in item.diagnostics:
+                item.diagnostics.append(d)
     names = set(by_name)
     for item in loaded:
         if item.ir is None:

@@ -63,6 +63,9 @@ class StackConfig(_Strict):
     databricks: dict[str, Any] = Field(default_factory=dict)
     stepfunctions: dict[str, Any] = Field(default_factory=dict)
     composer: dict[str, Any] = Field(default_factory=dict)
+    glue: dict[str, Any] = Field(default_factory=dict)
+    dbtcloud: dict[str, Any] = Field(default_factory=dict)
+    fabric: dict[str, Any] = Field(default_factory=dict)
 
     def deployment(self, target: str) -> Deployment:
         settings_model = get_target(target).stack_settings

@@ -13,7 +13,6 @@ _MODULES = {
     "stepfunctions": "pipespec.targets.stepfunctions.target",
     "composer": "pipespec.targets.composer.target",
     "glue": "pipespec.targets.glue.target",
-    "mwaa": "pipespec.targets.mwaa.target",
     "dbtcloud": "pipespec.targets.dbtcloud.target",
     "fabric": "pipespec.targets.fabric.target",
 }
