@@ -8,6 +8,7 @@ recorder to assert on the exact inputs a provider would receive.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import runpy
@@ -70,9 +71,26 @@ class SynthRun:
         return sorted(self.resources, key=lambda r: r.urn)
 
 
+def _asset(value: Any) -> dict[str, Any] | None:
+    """Assets and archives as stable JSON: what they hold and a content hash, never raw bytes."""
+    if isinstance(value, pulumi.StringAsset):
+        text = str(value.text)
+        return {"$asset": "string", "sha256": hashlib.sha256(text.encode()).hexdigest(), "bytes": len(text)}
+    if isinstance(value, (pulumi.FileAsset, pulumi.FileArchive)):
+        return {"$asset": type(value).__name__, "path": str(value.path)}
+    if isinstance(value, pulumi.RemoteAsset):
+        return {"$asset": "remote", "uri": str(value.uri)}
+    if isinstance(value, pulumi.AssetArchive):
+        return {"$archive": {k: redact(v) for k, v in sorted(value.assets.items())}}
+    return None
+
+
 def redact(value: Any) -> Any:
     if rpc.is_rpc_secret(value):
         return SECRET
+    asset = _asset(value)
+    if asset is not None:
+        return asset
     if isinstance(value, dict):
         return {k: redact(v) for k, v in sorted(value.items())}
     if isinstance(value, list):
