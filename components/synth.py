@@ -140,10 +140,11 @@ def _fake_outputs(type_token: str, name: str, inputs: dict[str, Any]) -> dict[st
     elif pkg == "gcp":
         out.setdefault("project", "mock-project")
         if module == "composer":
-            out.setdefault(
-                "config",
-                {"dagGcsPrefix": f"gs://{name}-bucket/dags", "airflowUri": f"https://{name}.composer.example"},
-            )
+            out["config"] = {
+                "dagGcsPrefix": f"gs://{name}-bucket/dags",
+                "airflowUri": f"https://{name}.composer.example",
+                **(out.get("config") or {}),
+            }
         if module == "pubsub":
             out.setdefault("id", f"projects/mock-project/topics/{resource_name}")
         if module == "serviceaccount":
