@@ -140,6 +140,43 @@ class _Program:
             self.deployed.components[f"glue:{unit.ir.name}"] = wf
             self.deployed.outputs[f"{unit.ir.name}.glue.workflow_arn"] = wf.workflow_arn
 
+    def composer(self, units: list[Unit]) -> None:
+        from pipespec.targets.composer.compile import compile_dag
+
+        from .composer_pipeline import (
+            ComposerEnvironment,
+            ComposerEnvironmentArgs,
+            ComposerPipeline,
+            ComposerPipelineArgs,
+        )
+
+        compiled = {u.ir.name: compile_dag(u.ir, u.deployment) for u in units}
+        stack = units[0].deployment.settings
+        shared = None
+        if stack.create_environment:
+            # One environment per stack, shared by every DAG, with the union of the roles they need.
+            roles = sorted({r for c in compiled.values() for r in c.roles})
+            shared = ComposerEnvironment("composer", ComposerEnvironmentArgs(stack, self.env, roles))
+            if self.gcp_alerting is not None:
+                member = shared.service_account_email.apply(lambda e: f"serviceAccount:{e}")
+                self.gcp_alerting.allow_publishers({"composer": member})
+        for unit in units:
+            name = unit.deployed_name
+            channels = self.alerting_inputs["gcp"].pipelines.get(name, ()) if self.gcp_alerting else ()
+            pipeline = ComposerPipeline(
+                unit.ir.name,
+                ComposerPipelineArgs(
+                    compiled[unit.ir.name],
+                    stack,
+                    self.env,
+                    alert_topic=self.gcp_alerting.topic_id(name) if self.gcp_alerting else None,
+                    notification_channels=self.gcp_alerting.names_for(channels) if self.gcp_alerting else [],
+                    shared_environment=shared,
+                ),
+            )
+            self.deployed.components[f"composer:{unit.ir.name}"] = pipeline
+            self.deployed.outputs[f"{unit.ir.name}.composer.dag_object"] = pipeline.dag_object.name
+
     def finish(self) -> None:
         if self.aws_alerting is not None:
             self.aws_alerting.allow_publishers(self.aws_roles, self.aws_alarms, self.aws_rules)
@@ -150,6 +187,7 @@ class _Program:
             "databricks": self.databricks,
             "stepfunctions": self.stepfunctions,
             "glue": self.glue,
+            "composer": self.composer,
         }
         for target in self.plan.targets():
             deployers[target](self.plan.units_for(target))
