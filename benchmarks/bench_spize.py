@@ -10,6 +10,7 @@ wall-clock time.
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import random
 import sys
@@ -20,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipespec.spize import (  # noqa: E402
+from pipespec.spize import (
     SPNode,
     check,
     critical_path_length,
@@ -118,7 +119,7 @@ def sp_tree(rng: random.Random, n: int) -> tuple[list[str], Deps]:
             deps.update(s[3])
         if rng.random() < 0.5:  # parallel
             return nodes, [x for s in subs for x in s[1]], [x for s in subs for x in s[2]], deps
-        for a, b in zip(subs, subs[1:], strict=False):
+        for a, b in itertools.pairwise(subs):
             for v in b[1]:
                 deps[v] = sorted(set(deps[v]) | set(a[2]))
         return nodes, subs[0][1], subs[-1][2], deps
@@ -202,12 +203,17 @@ def medallion(rng: random.Random, sources: int) -> Deps:
 
 def classic() -> Iterator[tuple[str, Deps]]:
     yield "N", {"A": [], "B": [], "C": ["A", "B"], "D": ["B"]}
-    yield "wheatstone", {"s": [], "a": ["s"], "b": ["s"], "c": ["a", "b"], "t": ["a", "c"]}
+    yield "wheatstone", {"s": [], "a": ["s"], "b": ["s"], "c": ["a"], "d": ["a", "b"], "t": ["c", "d"]}
     yield "wheatstone2", {"s": [], "a": ["s"], "b": ["s"], "t": ["a", "b"], "x": ["a"], "y": ["b", "x"]}
-    yield "K33", {**{f"l{i}": [] for i in range(3)}, **{f"r{j}": [f"l{i}" for i in range(3)] for j in range(3)}}
-    yield "K33-minus", {"l0": [], "l1": [], "l2": [], "r0": ["l0", "l1"], "r1": ["l1", "l2"], "r2": ["l2", "l0"]}
-    yield "zigzag", {"a0": [], "a1": [], "a2": [], "a3": [], "b0": ["a0", "a1"], "b1": ["a1", "a2"],
-                     "b2": ["a2", "a3"]}
+    yield "K33", {**{f"l{i}": [] for i in range(3)}, **{f"r{j}": ["l0", "l1", "l2"] for j in range(3)}}
+    yield (
+        "K33-minus",
+        {"l0": [], "l1": [], "l2": [], "r0": ["l0", "l1"], "r1": ["l1", "l2"], "r2": ["l2", "l0"]},
+    )
+    yield (
+        "zigzag",
+        {"a0": [], "a1": [], "a2": [], "a3": [], "b0": ["a0", "a1"], "b1": ["a1", "a2"], "b2": ["a2", "a3"]},
+    )
     for r, c in ((2, 2), (2, 3), (3, 3), (3, 4), (4, 4), (5, 5), (6, 6), (8, 8)):
         yield f"grid{r}x{c}", grid(r, c)
 
@@ -223,8 +229,11 @@ def build_corpus(seed: int, quick: bool) -> list[Case]:
             cases.append(Case(family, f"{name}/{kind}", tasks, deps, _durations(rng, tasks, kind)))
 
     for i in range(reps):
-        add("layered", f"layered{i}", layered(rng, rng.randint(3, 8), rng.randint(2, 8), rng.uniform(0.2, 0.6),
-                                              rng.uniform(0.0, 0.1)))
+        add(
+            "layered",
+            f"layered{i}",
+            layered(rng, rng.randint(3, 8), rng.randint(2, 8), rng.uniform(0.2, 0.6), rng.uniform(0.0, 0.1)),
+        )
         nodes, d = sp_tree(rng, rng.randint(5, 60))
         add("fork-join", f"sp{i}", d)
         nodes, d = sp_tree(rng, rng.randint(8, 60))
@@ -233,9 +242,28 @@ def build_corpus(seed: int, quick: bool) -> list[Case]:
         n = rng.randint(6, 30)
         add("random-dense", f"dense{i}", random_dag(rng, n, rng.uniform(0.25, 0.6)))
         add("medallion", f"medallion{i}", medallion(rng, rng.randint(2, 14)))
+    for i in range(reps // 2):
+        # a few big ones: wide layered pipelines and long sparse chains of 100-400 tasks
+        n = rng.randint(100, 400)
+        width = max(2, int(math.sqrt(n) * rng.uniform(1.0, 2.0)))
+        add(
+            "large",
+            f"large-layered{i}",
+            exact_size(
+                layered(rng, n // max(1, width // 2) + 2, width, rng.uniform(1.5, 3.5) / width, 0.5 / n), n
+            ),
+        )
+        add("large", f"large-sparse{i}", random_sparse(rng, rng.randint(100, 400), rng.uniform(1.2, 2.5)))
     for name, d in classic():
         add("classic", name, d, ("unit", "lognormal", "lognormal"))
     return cases
+
+
+def exact_size(deps: Deps, n: int) -> Deps:
+    """First ``n`` tasks by id (ids follow layer order, so this keeps a down-closed part)."""
+    keep = sorted(deps)[:n]
+    kept = set(keep)
+    return {t: [u for u in deps[t] if u in kept] for t in keep}
 
 
 # --------------------------------------------------------------------------- reporting
@@ -301,16 +329,38 @@ def quality(cases: list[Case]) -> None:
                 if r > 1 + 1e-9 and is_series_parallel(c.tasks, c.deps):
                     sp_exact_fail.append(c.name)
     elapsed = time.perf_counter() - t0
-    families = sorted({c.family for c in cases}) + ["ALL"]
+    families = [*sorted({c.family for c in cases}), "ALL"]
     rows = []
     for fam in families:
         s, nv = Stat(per[("spize", fam)]), Stat(per[("naive", fam)])
-        rows.append([fam, str(len(s.ratios)), f"{s.geo:.4f}", f"{s.worst:.4f}", f"{100 * s.exact:.0f}%",
-                     f"{nv.geo:.4f}", f"{nv.worst:.4f}", f"{100 * nv.exact:.0f}%",
-                     worst_case.get(fam, (0.0, "-"))[1] if fam != "ALL" else ""])
-    _table(f"Makespan / critical path ({len(cases)} DAGs, seed {SEED}, {elapsed:.1f} s incl. naive+checks)",
-           ["family", "DAGs", "spize geo", "spize worst", "spize exact", "naive geo", "naive worst",
-            "naive exact", "spize worst case"], rows)
+        rows.append(
+            [
+                fam,
+                str(len(s.ratios)),
+                f"{s.geo:.4f}",
+                f"{s.worst:.4f}",
+                f"{100 * s.exact:.0f}%",
+                f"{nv.geo:.4f}",
+                f"{nv.worst:.4f}",
+                f"{100 * nv.exact:.0f}%",
+                worst_case.get(fam, (0.0, "-"))[1] if fam != "ALL" else "",
+            ]
+        )
+    _table(
+        f"Makespan / critical path ({len(cases)} DAGs, seed {SEED}, {elapsed:.1f} s incl. naive+checks)",
+        [
+            "family",
+            "DAGs",
+            "spize geo",
+            "spize worst",
+            "spize exact",
+            "naive geo",
+            "naive worst",
+            "naive exact",
+            "spize worst case",
+        ],
+        rows,
+    )
     if sp_exact_fail:
         print(f"!! series-parallel DAGs not encoded exactly: {sp_exact_fail}")
 
@@ -319,30 +369,41 @@ def scaling(sizes: list[int]) -> None:
     rng = random.Random(SEED + 1)
     rows = []
     for n in sizes:
-        # layered pipeline shape with ~n tasks: width ~ sqrt(n)
+        # layered pipeline shape: width ~ 1.5 sqrt(n), ~1.5 upstream tasks per task
         width = max(2, int(math.sqrt(n) * 1.5))
-        deps = layered(rng, max(2, n // max(1, width // 2 + 1)), width, 3.0 / width, 0.5 / n)
-        tasks = sorted(deps)[:n] if len(deps) > n else sorted(deps)
-        keep = set(tasks)
-        deps = {t: [u for u in deps[t] if u in keep] for t in tasks}
+        deps = exact_size(layered(rng, 4 * n // width + 4, width, 3.0 / width, 0.5 / n), n)
+        tasks = sorted(deps)
         dur = _durations(rng, tasks, "lognormal")
         edges = sum(len(v) for v in deps.values())
         cp = critical_path_length(tasks, deps, dur)
-        best = math.inf
+        best = best_cpu = math.inf
         tree: SPNode | None = None
         for _ in range(3):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             tree = spize(tasks, deps, dur)
             best = min(best, time.perf_counter() - t0)
+            best_cpu = min(best_cpu, time.process_time() - c0)
         assert tree is not None
         check(tree, tasks, deps)
         t0 = time.perf_counter()
         naive = naive_levels(tasks, deps, dur)
         t_naive = time.perf_counter() - t0
-        rows.append([str(len(tasks)), str(edges), f"{best * 1000:.1f}", f"{makespan(tree, dur) / cp:.4f}",
-                     f"{t_naive * 1000:.1f}", f"{makespan(naive, dur) / cp:.4f}"])
-    _table("Scaling (layered random DAGs, lognormal durations; time = best of 3)",
-           ["tasks", "edges", "spize ms", "spize ratio", "naive ms", "naive ratio"], rows)
+        rows.append(
+            [
+                str(len(tasks)),
+                str(edges),
+                f"{best * 1000:.1f}",
+                f"{best_cpu * 1000:.1f}",
+                f"{makespan(tree, dur) / cp:.4f}",
+                f"{t_naive * 1000:.1f}",
+                f"{makespan(naive, dur) / cp:.4f}",
+            ]
+        )
+    _table(
+        "Scaling (layered random DAGs, lognormal durations; time = best of 3, wall and CPU)",
+        ["tasks", "edges", "spize ms", "spize cpu ms", "spize ratio", "naive ms", "naive ratio"],
+        rows,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,9 +19,6 @@ from pipespec.plan import StackPlan, Unit, alerting_inputs_by_cloud, plan_stack
 from pipespec.stack import NAMESPACE, StackConfigError, namespace_values
 from pipespec.targets.registry import get_target
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-
-
 def config_values() -> tuple[dict[str, Any], frozenset[str]]:
     """Every `pipespec:` config value (JSON-decoded) and which of them are secrets."""
     raw: dict[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
@@ -219,7 +216,7 @@ def main() -> None:
     values, secrets = config_values()
     stack = pulumi.get_stack()
     try:
-        plan = plan_stack(PROJECT_DIR, stack, values, secrets)
+        plan = plan_stack(Path.cwd(), stack, values, secrets)  # Pulumi runs programs in the project folder
     except StackConfigError as exc:
         raise pulumi.RunError(
             f"stack {stack!r}: {len(exc.diagnostics)} problem(s); nothing was deployed\n"

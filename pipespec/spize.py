@@ -5,28 +5,35 @@ states), so an arbitrary dependency DAG has to be encoded as a series-parallel (
 The encoding must respect every dependency and should keep the makespan (longest path of
 the tree with the expected durations) as close as possible to the DAG's critical path.
 
-Algorithm (recursive decomposition of a node subset, every subset is convex so its
-induced edges capture all paths between its nodes):
+Algorithm: recursive decomposition of node subsets.  Every subset handled is convex (no
+path leaves it and comes back), so its induced edges capture all precedences among its nodes.
 
 1. weakly connected components -> ``Par`` (free);
-2. series cuts, i.e. level prefixes where every node before precedes every node after
-   -> ``Seq`` (free, the DAG already forces them);
-3. otherwise the subset is not SP-decomposable: pick a down-closed prefix ``S`` and emit
-   ``Seq(S, rest)``.  Candidate prefixes come from sorting nodes by several keys that
-   increase along edges (earliest start/finish, latest start/finish, ...); each prefix is
-   scored by the lower bound ``cp(S) + cp(rest)`` and the best few are compared by
-   actually encoding both halves (bounded look-ahead).
+2. exact series cuts (level prefixes where every node before precedes every node after)
+   -> ``Seq`` (free: the DAG already forces them).  Steps 1-2 alone decompose exactly the
+   series-parallel (N-free) DAGs, which therefore come out with makespan == critical path
+   for any durations;
+3. otherwise the subset needs an extra wait: the top of any encoding of a connected set is
+   ``Seq(S, rest)`` with S down-closed, so choose S.  Candidates are prefixes of the nodes
+   sorted by keys that increase along edges (earliest start/finish, latest start/finish,
+   middle of the slack window); for a prefix, ``cp(S) + cp(rest)`` is a prefix max plus a
+   suffix max, so all are scored in O(n log n).  How S is chosen depends on size and on a
+   deterministic work budget: optimal search over all down-closed sets (<= 12 nodes),
+   memoized branch and bound over the shortlisted prefixes (<= 60), one-step look-ahead that
+   encodes both halves greedily (<= 400), else the greedy rule "least loss per node split
+   off" (plain least loss would peel one slack node at a time and sequentialize).
 
-Steps 1 and 2 alone decompose exactly the series-parallel (N-free) DAGs, which therefore
-get a ratio of exactly 1 for any durations.
+The result is never worse than the level baseline (``naive_levels``), which is kept as a
+safety net.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "Leaf",
@@ -65,8 +72,24 @@ SPNode = Leaf | Seq | Par
 # --------------------------------------------------------------------------- tree helpers
 
 
-def _first_task(node: SPNode) -> str:
+_FirstCache = dict[int, tuple[SPNode, str]]  # id(node) -> (node kept alive, smallest task id)
+
+
+def _first_task(node: SPNode, cache: _FirstCache | None = None) -> str:
     """Smallest task id in a subtree, used to order ``Par`` children deterministically."""
+    if isinstance(node, Leaf):
+        return node.task
+    if cache is not None:
+        hit = cache.get(id(node))
+        if hit is not None:
+            return hit[1]
+    best = min(_first_task(c, cache) if cache is not None else _scan_first(c) for c in node.children)
+    if cache is not None:
+        cache[id(node)] = (node, best)
+    return best
+
+
+def _scan_first(node: SPNode) -> str:
     best: str | None = None
     stack: list[SPNode] = [node]
     while stack:
@@ -80,7 +103,8 @@ def _first_task(node: SPNode) -> str:
     return best
 
 
-def _seq(children: Sequence[SPNode]) -> SPNode:
+def _seq(children: Sequence[SPNode], cache: _FirstCache | None = None) -> SPNode:
+    """Normalized sequence: nested sequences flattened, single child unwrapped."""
     flat: list[SPNode] = []
     for c in children:
         if isinstance(c, Seq):
@@ -89,10 +113,14 @@ def _seq(children: Sequence[SPNode]) -> SPNode:
             flat.append(c)
     if len(flat) == 1:
         return flat[0]
-    return Seq(tuple(flat))
+    node = Seq(tuple(flat))
+    if cache is not None:
+        _first_task(node, cache)
+    return node
 
 
-def _par(children: Sequence[SPNode]) -> SPNode:
+def _par(children: Sequence[SPNode], cache: _FirstCache | None = None) -> SPNode:
+    """Normalized parallel: nested parallels flattened, children ordered by smallest task id."""
     flat: list[SPNode] = []
     for c in children:
         if isinstance(c, Par):
@@ -101,8 +129,11 @@ def _par(children: Sequence[SPNode]) -> SPNode:
             flat.append(c)
     if len(flat) == 1:
         return flat[0]
-    keyed = sorted(((_first_task(c), i, c) for i, c in enumerate(flat)), key=lambda t: (t[0], t[1]))
-    return Par(tuple(c for _, _, c in keyed))
+    keyed = sorted(((_first_task(c, cache), i, c) for i, c in enumerate(flat)), key=lambda t: (t[0], t[1]))
+    node = Par(tuple(c for _, _, c in keyed))
+    if cache is not None:
+        cache[id(node)] = (node, keyed[0][0])
+    return node
 
 
 def tasks_of(node: SPNode) -> list[str]:
@@ -196,22 +227,38 @@ def check(node: SPNode, tasks: Sequence[str], deps: Mapping[str, Sequence[str]])
 # --------------------------------------------------------------------------- graph core
 
 
+def _duration(durations: Mapping[str, float], task: str) -> float:
+    if task not in durations:
+        raise ValueError(f"no duration for task {task!r}")
+    d = float(durations[task])
+    if not (d >= 0 and math.isfinite(d)):
+        raise ValueError(f"duration of task {task!r} must be finite and >= 0, got {d!r}")
+    return d
+
+
 class _Graph:
     """Index-based DAG; indices follow a topological order with ties broken by task id."""
 
-    __slots__ = ("dur", "ids", "mark", "n", "preds", "scratch", "stamp", "succs")
+    __slots__ = ("dur", "ids", "mark", "n", "preds", "stamp", "succs")
 
-    def __init__(self, tasks: Sequence[str], deps: Mapping[str, Sequence[str]], durations: Mapping[str, float]):
+    def __init__(
+        self, tasks: Sequence[str], deps: Mapping[str, Sequence[str]], durations: Mapping[str, float]
+    ) -> None:
         names = sorted(set(tasks))
+        if len(names) != len(tasks):
+            raise ValueError("duplicate task ids")
         pos = {t: i for i, t in enumerate(names)}
         n = len(names)
         pre: list[set[int]] = [set() for _ in range(n)]
-        for v, us in deps.items():
-            if v not in pos:
-                continue
-            for u in us:
-                if u != v:
-                    pre[pos[v]].add(pos[u])
+        for tv, tus in deps.items():
+            if tv not in pos:
+                raise ValueError(f"dependencies given for unknown task {tv!r}")
+            for tu in tus:
+                if tu not in pos:
+                    raise ValueError(f"task {tv!r} depends on unknown task {tu!r}")
+                if tu == tv:
+                    raise ValueError(f"task {tv!r} depends on itself")
+                pre[pos[tv]].add(pos[tu])
         indeg = [len(p) for p in pre]
         suc: list[list[int]] = [[] for _ in range(n)]
         for v in range(n):
@@ -235,7 +282,7 @@ class _Graph:
             new[u] = i
         self.n = n
         self.ids = [names[u] for u in order]
-        self.dur = [float(durations[names[u]]) for u in order]
+        self.dur = [_duration(durations, names[u]) for u in order]
         self.preds = [sorted(new[u] for u in pre[old]) for old in order]
         self.succs: list[list[int]] = [[] for _ in range(n)]
         for v in range(n):
@@ -243,7 +290,6 @@ class _Graph:
                 self.succs[u].append(v)
         self.stamp = [0] * n  # membership marker: stamp[v] == current subset id
         self.mark = 0
-        self.scratch = [0] * n
 
     def enter(self, nodes: Sequence[int]) -> int:
         """Stamp ``nodes`` as the current subset; valid until the next ``enter``."""
@@ -366,10 +412,20 @@ def _exact_split(g: _Graph, nodes: list[int]) -> tuple[str, list[list[int]]] | N
     return None
 
 
-# --------------------------------------------------------------------------- heuristic cut
+# --------------------------------------------------------------------------- candidate cuts
 
+# Tuning knobs (measured with benchmarks/bench_spize.py).
+_EXACT_MAX = 10  # optimal search over all down-closed cuts up to this many nodes
+_EXACT_STEPS = 20_000  # per call; past it the subset falls back to the heuristics
+_SEARCH_MAX = 60  # branch and bound over the prefix-cut family up to this many nodes
+_LOOK_MAX = 400  # one-step look-ahead (greedy encodings of both halves) up to this size
+_WIDTH = 3  # look-ahead / search candidates per ranking
+_BUDGET_BASE = 20_000  # work units (nodes scanned by decomposition steps) for search + look-ahead,
+_BUDGET_PER_NODE = 150  # ... per task; past it everything left is encoded greedily
+_SEARCH_MIN_BUDGET = 200  # below this a search would hardly get past its first cut
+_LOOK_COST = 20  # look-ahead needs about this many units per node of the subset
 
-_Score = Callable[[float, float, float, int, int], float]
+_Cand = tuple[float, int, int]  # (loss in units of 1e-12 * cp, key index, prefix size)
 
 
 class _Cuts:
@@ -378,10 +434,11 @@ class _Cuts:
     Every key used below strictly increases along edges (ties ordered topologically), so
     every prefix of the sorted order is down-closed.  For a down-closed S, cp(S) is the max
     earliest finish inside S and cp(rest) the max tail length inside rest, so the lower
-    bound ``cp(S) + cp(rest)`` of each prefix is a prefix max plus a suffix max.
+    bound ``cp(S) + cp(rest)`` of every prefix is a prefix max plus a suffix max; the
+    excess over cp(subset), relative to it, is the prefix's "loss".
     """
 
-    __slots__ = ("bounds", "cp", "n", "orders")
+    __slots__ = ("cp", "losses", "n", "nodes", "orders", "scale")
 
     def __init__(self, g: _Graph, nodes: list[int]):
         m = g.enter(nodes)
@@ -405,96 +462,94 @@ class _Cuts:
             tail[v] = t + dur[v]
         cp = max(ef.values())
         self.cp = cp
+        self.scale = scale = cp if cp > 0 else 1.0  # all-zero durations: any cut is free
+        self.nodes = nodes
         self.n = n = len(nodes)
         ls = {v: cp - tail[v] for v in nodes}
-        keys: list[Callable[[int], tuple[float, int]]] = [
-            lambda v: (ef[v], v),
-            lambda v: (es[v], v),
-            lambda v: (ls[v], v),  # latest start
-            lambda v: (ls[v] + dur[v], v),  # latest finish
-            lambda v: (es[v] + ls[v], v),  # middle of the slack window (x2)
+        keys: list[dict[int, float]] = [
+            ef,  # earliest finish: "everything done by t"
+            es,  # earliest start
+            ls,  # latest start: "everything that must start before t"
+            {v: ls[v] + dur[v] for v in nodes},  # latest finish
+            {v: es[v] + ls[v] for v in nodes},  # middle of the slack window
         ]
+        inv = 1e12 / scale
         self.orders: list[list[int]] = []
-        self.bounds: list[list[tuple[float, float]]] = []
+        self.losses: list[list[float]] = []
         for key in keys:
-            order = sorted(nodes, key=key)
+            # ``nodes`` is in topological order and the sort is stable, so equal keys keep it
+            order = sorted(nodes, key=key.__getitem__)
             suf = [0.0] * (n + 1)
             for i in range(n - 1, -1, -1):
                 t = tail[order[i]]
                 suf[i] = t if t > suf[i + 1] else suf[i + 1]
             pre = 0.0
-            bounds: list[tuple[float, float]] = [(0.0, 0.0)] * (n - 1)
+            losses = [0.0] * (n - 1)
             for i in range(n - 1):
                 f = ef[order[i]]
                 if f > pre:
                     pre = f
-                bounds[i] = (pre, suf[i + 1])
+                # in units of 1e-12 * cp, rounded so float noise never separates equal cuts
+                losses[i] = ((pre + suf[i + 1] - cp) * inv + 0.5) // 1
             self.orders.append(order)
-            self.bounds.append(bounds)
+            self.losses.append(losses)
 
-    def ranked(self, score: _Score, limit: int) -> list[list[int]]:
-        """Best ``limit`` distinct prefixes (sorted node lists) under ``score``; ties: balance, key, size."""
-        cp, n = self.cp, self.n
-        scored = []
-        for ki, bounds in enumerate(self.bounds):
-            for i, (a, b) in enumerate(bounds):
+    def greedy(self) -> _Cand:
+        """Least loss per node split off; ties: balance, key, size.
+
+        Plain least loss keeps peeling single nodes with slack (each locally cheap), which
+        sequentializes the subset one task at a time; amortizing favours real progress.
+        """
+        n = self.n
+        best: tuple[float, int, int, int] | None = None
+        for ki, losses in enumerate(self.losses):
+            for i, x in enumerate(losses):
                 size = i + 1
-                scored.append((score(a, b, cp, size, n), abs(2 * size - n), ki, size))
-        if limit == 1:
-            best = min(scored)
-            return [sorted(self.orders[best[2]][: best[3]])]
-        scored.sort()
-        out: list[list[int]] = []
+                small = size if 2 * size <= n else n - size
+                key = (x / small, n - 2 * small, ki, size)
+                if best is None or key < best:
+                    best = key
+        assert best is not None
+        return self.losses[best[2]][best[3] - 1], best[2], best[3]
+
+    def shortlist(self, width: int, valleys: bool) -> list[_Cand]:
+        """Diverse candidates: best by amortized and by plain loss, per-key extremes among the
+        least-loss prefixes (peeling the critical source first can be right), and optionally
+        every local minimum of each key's loss curve (natural cut points)."""
+        n = self.n
+        amortized: list[tuple[float, int, int, int]] = []
+        plain: list[tuple[float, int, int, int]] = []
+        for ki, losses in enumerate(self.losses):
+            for i, x in enumerate(losses):
+                size = i + 1
+                small = size if 2 * size <= n else n - size
+                amortized.append((x / small, n - 2 * small, ki, size))
+                plain.append((x, n - 2 * small, ki, size))
+        picks: list[_Cand] = []
+        for _sc, _bal, ki, size in heapq.nsmallest(width, amortized) + heapq.nsmallest(width, plain):
+            picks.append((self.losses[ki][size - 1], ki, size))
+        for ki, losses in enumerate(self.losses):
+            low = min(losses)
+            first = losses.index(low)
+            last = len(losses) - 1 - losses[::-1].index(low)
+            picks += [(low, ki, first + 1), (low, ki, last + 1)]
+            if valleys:
+                k = len(losses)
+                for i in range(k):
+                    if (i == 0 or losses[i - 1] > losses[i]) and (i == k - 1 or losses[i + 1] >= losses[i]):
+                        picks.append((losses[i], ki, i + 1))
+        out: list[_Cand] = []
         seen: set[tuple[int, ...]] = set()
-        for _sc, _bal, ki, size in scored:
-            s_nodes = sorted(self.orders[ki][:size])
-            sig = tuple(s_nodes)
+        for c in picks:
+            sig = tuple(sorted(self.orders[c[1]][: c[2]]))
             if sig not in seen:
                 seen.add(sig)
-                out.append(s_nodes)
-                if len(out) >= limit:
-                    break
+                out.append(c)
         return out
 
-
-def _rel(cp_s: float, cp_r: float, cp: float) -> float:
-    # relative loss rounded so float noise does not decide ties
-    return round((cp_s + cp_r - cp) / cp, 12)
-
-
-def _score_plain(cp_s: float, cp_r: float, cp: float, size: int, n: int) -> float:
-    return _rel(cp_s, cp_r, cp)
-
-
-def _score_amortized(cp_s: float, cp_r: float, cp: float, size: int, n: int) -> float:
-    # loss per node split off: peeling one node at a time is locally cheap but sequentializes
-    return _rel(cp_s, cp_r, cp) / min(size, n - size) ** _ALPHA
-
-
-def _score_time(cp_s: float, cp_r: float, cp: float, size: int, n: int) -> float:
-    return _rel(cp_s, cp_r, cp) / (min(cp_s, cp_r) / cp) ** _ALPHA
-
-
-def _score_mixed(cp_s: float, cp_r: float, cp: float, size: int, n: int) -> float:
-    return _rel(cp_s, cp_r, cp) / (min(size, n - size) / n * min(cp_s, cp_r) / cp) ** (_ALPHA / 2)
-
-
-_ALPHA = 1.0
-_SCORE = _score_amortized
-_LOOK_DEPTH = 1
-_LOOK_TABLE: tuple[tuple[int, int], ...] = ((400, 1),)
-
-
-def _look_for(n: int) -> int:
-    for limit, depth in _LOOK_TABLE:
-        if n <= limit:
-            return depth
-    return 0
-_WIDTH = 3
-_BASES = (_score_amortized, _score_plain)
-_BASE_MAX = {"_score_plain": 64}
-_EXACT_MAX = 10
-_EXACT_BUDGET = 20000
+    def split(self, cand: _Cand) -> tuple[list[int], list[int]]:
+        head = set(self.orders[cand[1]][: cand[2]])
+        return [v for v in self.nodes if v in head], [v for v in self.nodes if v not in head]
 
 
 # --------------------------------------------------------------------------- solver
@@ -502,12 +557,15 @@ _EXACT_BUDGET = 20000
 _Result = tuple[SPNode, float]
 
 
-def _exact_small(g: _Graph, nodes: list[int]) -> _Result | None:
-    """Optimal encoding of a small subset by memoized search over down-closed cuts.
+class _StepsExceeded(Exception):
+    pass
 
-    Returns None when the deterministic step budget runs out (the caller falls back to the
-    heuristic).  Candidates are visited in order of their lower bound so the search stops
-    as soon as no remaining cut can beat the best found.
+
+def _exact_small(g: _Graph, nodes: list[int], cache: _FirstCache) -> _Result | None:
+    """Optimal encoding of a small subset: memoized search over all down-closed cuts.
+
+    Cuts are visited in order of their lower bound, so the search stops as soon as none can
+    beat the best found.  Returns None when the deterministic step budget runs out.
     """
     n = len(nodes)
     loc = {v: i for i, v in enumerate(nodes)}
@@ -520,9 +578,8 @@ def _exact_small(g: _Graph, nodes: list[int]) -> _Result | None:
                 pm[i] |= 1 << j
                 sm[j] |= 1 << i
     d = [g.dur[v] for v in nodes]
-    full = (1 << n) - 1
-    memo: dict[int, tuple[float, int, int]] = {}  # mask -> (value, kind 0 leaf/1 par/2 seq, S mask)
-    budget = [_EXACT_BUDGET]
+    memo: dict[int, tuple[float, int, int]] = {}  # mask -> (value, 0 leaf / 1 par / 2 seq, first part)
+    steps = [_EXACT_STEPS]
 
     def bits(x: int) -> list[int]:
         out = []
@@ -531,19 +588,6 @@ def _exact_small(g: _Graph, nodes: list[int]) -> _Result | None:
             out.append(b.bit_length() - 1)
             x ^= b
         return out
-
-    def cp(mask: int) -> float:
-        ef = [0.0] * n
-        best = 0.0
-        for i in bits(mask):
-            s = 0.0
-            for j in bits(pm[i] & mask):
-                if ef[j] > s:
-                    s = ef[j]
-            ef[i] = s + d[i]
-            if ef[i] > best:
-                best = ef[i]
-        return best
 
     def opt(mask: int) -> float:
         hit = memo.get(mask)
@@ -567,24 +611,41 @@ def _exact_small(g: _Graph, nodes: list[int]) -> _Result | None:
             memo[mask] = (val, 1, comp)
             return val
         members = bits(mask)
+        # S down-closed => cp(S) = max earliest finish (within mask) over S; the rest is
+        # up-closed => cp(rest) = max tail over it.  Both maxima accumulate while enumerating.
+        ef = [0.0] * n
+        for i in members:
+            s = 0.0
+            for j in bits(pm[i] & mask):
+                if ef[j] > s:
+                    s = ef[j]
+            ef[i] = s + d[i]
+        tail = [0.0] * n
+        for i in reversed(members):
+            t = 0.0
+            for j in bits(sm[i] & mask):
+                if tail[j] > t:
+                    t = tail[j]
+            tail[i] = t + d[i]
         cands: list[tuple[float, int]] = []
+        last = len(members)
 
-        def rec(k: int, s_mask: int) -> None:
-            if k == len(members):
+        def rec(k: int, s_mask: int, s_cp: float, r_cp: float) -> None:
+            if k == last:
                 if s_mask and s_mask != mask:
-                    cands.append((cp(s_mask) + cp(mask & ~s_mask), s_mask))
+                    cands.append((s_cp + r_cp, s_mask))
                 return
             i = members[k]
-            rec(k + 1, s_mask)
+            rec(k + 1, s_mask, s_cp, r_cp if r_cp >= tail[i] else tail[i])
             if pm[i] & mask & ~s_mask == 0:
-                rec(k + 1, s_mask | (1 << i))
+                rec(k + 1, s_mask | (1 << i), s_cp if s_cp >= ef[i] else ef[i], r_cp)
 
-        rec(0, 0)
-        budget[0] -= len(cands)
-        if budget[0] < 0:
-            raise _BudgetExceeded
+        rec(0, 0, 0.0, 0.0)
+        steps[0] -= len(cands)
+        if steps[0] < 0:
+            raise _StepsExceeded
         cands.sort()
-        floor = cp(mask) * (1 + 1e-12)
+        floor = max(ef[i] for i in members) * (1 + 1e-12)
         best = math.inf
         best_s = 0
         for lb, s_mask in cands:
@@ -597,92 +658,164 @@ def _exact_small(g: _Graph, nodes: list[int]) -> _Result | None:
         memo[mask] = (best, 2, best_s)
         return best
 
+    full = (1 << n) - 1
     try:
         total = opt(full)
-    except _BudgetExceeded:
+    except _StepsExceeded:
         return None
 
     def build(mask: int) -> SPNode:
-        _val, kind, s_mask = memo[mask]
+        _val, kind, part = memo[mask]
         if kind == 0:
-            return Leaf(g.ids[nodes[s_mask.bit_length() - 1]])
-        parts = [build(s_mask), build(mask & ~s_mask)]
-        return _par(parts) if kind == 1 else _seq(parts)
+            return Leaf(g.ids[nodes[part.bit_length() - 1]])
+        kids = [build(part), build(mask & ~part)]
+        return _par(kids, cache) if kind == 1 else _seq(kids, cache)
 
     return build(full), total
 
 
-class _BudgetExceeded(Exception):
-    pass
+class _Solver:
+    """Recursive decomposition with a deterministic work budget.
 
+    Every subset handled is convex (components and down-/up-closed parts of convex sets), so
+    its induced edges describe all precedences among its nodes.  Work is counted in nodes
+    scanned while scoring cuts; each subset's remaining budget is shared among its parts in
+    proportion to their size, so the whole DAG (not just its first part) gets the expensive
+    treatment when it is affordable.
+    """
 
-def _solve(g: _Graph, nodes: list[int], look: int, base: _Score | None = None) -> _Result:
-    """Iterative decomposition (trees can be thousands of levels deep); returns (tree, makespan)."""
-    if base is None:
-        base = _BASES[0]
-    root: list[_Result | None] = [None]
-    # frames: ("solve", nodes, holder, index) | ("build", kind, kids, holder, index)
-    stack: list[tuple] = [("solve", nodes, root, 0)]  # type: ignore[type-arg]
-    while stack:
-        frame = stack.pop()
-        if frame[0] == "build":
-            _, kind, kids, holder, idx = frame
-            if kind == "par":
-                holder[idx] = (_par([k[0] for k in kids]), max(k[1] for k in kids))
+    def __init__(self, g: _Graph):
+        self.g = g
+        self.work = 0
+        self.left = 0.0  # budget of the running branch-and-bound search
+        self.memo: dict[tuple[int, ...], _Result] = {}
+        self.first: _FirstCache = {}
+
+    def _cuts(self, nodes: list[int]) -> _Cuts:
+        self.work += len(nodes)
+        return _Cuts(self.g, nodes)
+
+    def solve(self, nodes: list[int], budget: float) -> _Result:
+        """Encode ``nodes``; a positive ``budget`` enables exact/search/look-ahead steps.
+
+        Iterative (explicit stack): trees of big DAGs can be thousands of levels deep.
+        """
+        g = self.g
+        root: list[_Result | None] = [None]
+        # frames: (nodes, budget, holder, index) to solve, or (kind, kids, holder, index) to assemble
+        stack: list[tuple[Any, ...]] = [(nodes, budget, root, 0)]
+        while stack:
+            frame = stack.pop()
+            if isinstance(frame[0], str):
+                kind, done, holder, idx = frame
+                if kind == "par":
+                    holder[idx] = (_par([k[0] for k in done], self.first), max(k[1] for k in done))
+                else:
+                    holder[idx] = (_seq([k[0] for k in done], self.first), sum(k[1] for k in done))
+                continue
+            sub, b, holder, idx = frame
+            n = len(sub)
+            if n == 1:
+                holder[idx] = (Leaf(g.ids[sub[0]]), g.dur[sub[0]])
+                continue
+            self.work += n
+            split = _exact_split(g, sub)
+            if split is not None:
+                kind, parts = split
             else:
-                holder[idx] = (_seq([k[0] for k in kids]), sum(k[1] for k in kids))
-            continue
-        _, sub, holder, idx = frame
-        if len(sub) == 1:
-            holder[idx] = (Leaf(g.ids[sub[0]]), g.dur[sub[0]])
-            continue
-        split = _exact_split(g, sub)
+                if b > 0 and n <= _EXACT_MAX:
+                    res = _exact_small(g, sub, self.first)
+                    if res is not None:
+                        holder[idx] = res
+                        continue
+                if n <= _SEARCH_MAX and b >= _SEARCH_MIN_BUDGET:
+                    self.left = b
+                    holder[idx] = self.search(sub)
+                    continue
+                kind = "seq"
+                start = self.work - n  # the split attempt above counts too
+                cuts = self._cuts(sub)
+                if n <= _LOOK_MAX and b >= _LOOK_COST * n:
+                    parts = list(self._look_ahead(cuts))
+                else:
+                    parts = list(cuts.split(cuts.greedy()))
+                b -= self.work - start
+            kids: list[_Result | None] = [None] * len(parts)
+            stack.append((kind, kids, holder, idx))
+            for i in range(len(parts) - 1, -1, -1):
+                stack.append((parts[i], b * len(parts[i]) / n if b > 0 else 0.0, kids, i))
+        out = root[0]
+        assert out is not None
+        return out
+
+    def _look_ahead(self, cuts: _Cuts) -> tuple[list[int], list[int]]:
+        """Encode both halves of each shortlisted cut greedily and keep the best cut."""
+        best: tuple[float, int] | None = None
+        chosen: tuple[list[int], list[int]] | None = None
+        for ci, cand in enumerate(cuts.shortlist(_WIDTH, valleys=False)):
+            head, rest = cuts.split(cand)
+            val = self.solve(head, 0.0)[1] + self.solve(rest, 0.0)[1]
+            if best is None or (val, ci) < best:
+                best = (val, ci)
+                chosen = (head, rest)
+        assert chosen is not None
+        return chosen
+
+    def search(self, nodes: list[int]) -> _Result:
+        """Branch and bound over shortlisted prefix cuts, memoized on node subsets.
+
+        ``opt(X) = min over cuts S of opt(S) + opt(X - S)``; cuts are visited by increasing
+        lower bound and the loop stops once the bound cannot beat the best value.  Past the
+        budget (``self.left``) subsets are encoded greedily.
+        """
+        key = tuple(nodes)
+        hit = self.memo.get(key)
+        if hit is not None:
+            return hit
+        res = self._search(nodes)
+        self.memo[key] = res
+        return res
+
+    def _search(self, nodes: list[int]) -> _Result:
+        g = self.g
+        if len(nodes) == 1:
+            return Leaf(g.ids[nodes[0]]), g.dur[nodes[0]]
+        self.work += len(nodes)
+        self.left -= len(nodes)
+        split = _exact_split(g, nodes)
         if split is not None:
             kind, parts = split
-        else:
-            if len(sub) <= _EXACT_MAX:
-                res = _exact_small(g, sub)
-                if res is not None:
-                    holder[idx] = res
-                    continue
-            kind = "seq"
-            cuts = _Cuts(g, sub)
-            lk = min(look, _look_for(len(sub)))
-            if lk > 0:
-                cands = cuts.ranked(_SCORE, _WIDTH)
-                for extra in cuts.ranked(_score_plain, _WIDTH):
-                    if extra not in cands:
-                        cands.append(extra)
-                best: tuple[float, int] | None = None
-                chosen = cands[0]
-                bases = [b for b in _BASES if len(sub) <= _BASE_MAX.get(b.__name__, 10**9)]
-                for ci, s_nodes in enumerate(cands):
-                    in_s = set(s_nodes)
-                    r_nodes = [v for v in sub if v not in in_s]
-                    val = min(_solve(g, s_nodes, lk - 1, b)[1] + _solve(g, r_nodes, lk - 1, b)[1] for b in bases)
-                    if best is None or (val, ci) < best:
-                        best = (val, ci)
-                        chosen = s_nodes
-                s_nodes = chosen
-            else:
-                s_nodes = cuts.ranked(base, 1)[0]
-            in_s = set(s_nodes)
-            parts = [s_nodes, [v for v in sub if v not in in_s]]
-        kids: list[_Result | None] = [None] * len(parts)
-        stack.append(("build", kind, kids, holder, idx))
-        for i in range(len(parts) - 1, -1, -1):
-            stack.append(("solve", parts[i], kids, i))
-    out = root[0]
-    assert out is not None
-    return out
+            subs = [self.search(p) for p in parts]
+            if kind == "par":
+                return _par([t for t, _ in subs], self.first), max(v for _, v in subs)
+            return _seq([t for t, _ in subs], self.first), sum(v for _, v in subs)
+        if len(nodes) <= _EXACT_MAX:
+            res = _exact_small(g, nodes, self.first)
+            if res is not None:
+                return res
+        if self.left <= 0:
+            return self.solve(nodes, 0.0)
+        start = self.work
+        cuts = self._cuts(nodes)
+        cands = sorted(cuts.shortlist(_WIDTH, valleys=True))
+        self.left -= self.work - start
+        best: _Result | None = None
+        for loss, ki, size in cands:
+            if best is not None and cuts.cp + loss * 1e-12 * cuts.scale >= best[1] * (1 - 1e-12):
+                break
+            head, rest = cuts.split((loss, ki, size))
+            a = self.search(head)
+            b = self.search(rest)
+            if best is None or a[1] + b[1] < best[1]:
+                best = (_seq([a[0], b[0]], self.first), a[1] + b[1])
+        assert best is not None
+        return best
 
 
 # --------------------------------------------------------------------------- public API
 
 
-def spize(
-    tasks: Sequence[str], deps: Mapping[str, Sequence[str]], durations: Mapping[str, float]
-) -> SPNode:
+def spize(tasks: Sequence[str], deps: Mapping[str, Sequence[str]], durations: Mapping[str, float]) -> SPNode:
     """Encode a DAG (``deps[v]`` = tasks ``v`` waits for) as a series-parallel tree.
 
     Deterministic; series-parallel DAGs are encoded exactly (makespan == critical path).
@@ -690,7 +823,12 @@ def spize(
     if not tasks:
         raise ValueError("no tasks")
     g = _Graph(tasks, deps, durations)
-    return _solve(g, list(range(g.n)), _LOOK_DEPTH)[0]
+    tree, value = _Solver(g).solve(list(range(g.n)), _BUDGET_BASE + _BUDGET_PER_NODE * g.n)
+    # cheap safety net: never worse than the level baseline
+    naive = _naive(g)
+    if makespan(naive, dict(zip(g.ids, g.dur, strict=True))) < value * (1 - 1e-12):
+        return naive
+    return tree
 
 
 def naive_levels(
@@ -699,7 +837,10 @@ def naive_levels(
     """Baseline: one ``Par`` per topological level (longest edge-count path from a source)."""
     if not tasks:
         raise ValueError("no tasks")
-    g = _Graph(tasks, deps, durations)
+    return _naive(_Graph(tasks, deps, durations))
+
+
+def _naive(g: _Graph) -> SPNode:
     lev = [0] * g.n
     for v in range(g.n):
         for u in g.preds[v]:
@@ -746,4 +887,3 @@ def is_series_parallel(tasks: Sequence[str], deps: Mapping[str, Sequence[str]]) 
             return False
         todo.extend(split[1])
     return True
-
