@@ -132,6 +132,11 @@ def _fake_outputs(type_token: str, name: str, inputs: dict[str, Any]) -> dict[st
             out["arn"] = f"arn:aws:glue:{REGION}:{ACCOUNT}:job/{resource_name}"
         if module == "cloudwatch" and rest.endswith("LogGroup"):
             out["arn"] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{resource_name}"
+        if module == "cloudwatch" and rest.endswith("EventConnection"):
+            out["arn"] = f"arn:aws:events:{REGION}:{ACCOUNT}:connection/{resource_name}/{name}-id"
+            out["secretArn"] = (
+                f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:events!connection/{resource_name}-{name}-id"
+            )
         if module == "kms":
             out["arn"] = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{name}-id"
         if module == "s3":

@@ -41,6 +41,10 @@ class StepFunctionsStack(BaseModel):
     )
     # Containers (python without a Lambda function, shell, dbt, python_wheel).
     ecs_cluster: str | None = Field(default=None, description="ECS cluster name or ARN (overrides the spec's).")
+    ecs_task_definition: str | None = Field(
+        default=None, description="Task definition (family[:revision] or ARN) when the spec names none."
+    )
+    ecs_container_name: str | None = Field(default=None, description="Container to run when the spec names none.")
     ecs_subnets: list[str] = Field(default_factory=list, description="Subnets of the Fargate tasks.")
     ecs_security_groups: list[str] = Field(default_factory=list, description="Security groups of the Fargate tasks.")
     ecs_assign_public_ip: bool = Field(default=False, description="Give Fargate tasks a public IP (no NAT).")
