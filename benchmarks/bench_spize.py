@@ -249,9 +249,7 @@ def build_corpus(seed: int, quick: bool) -> list[Case]:
         add(
             "large",
             f"large-layered{i}",
-            exact_size(
-                layered(rng, n // max(1, width // 2) + 2, width, rng.uniform(1.5, 3.5) / width, 0.5 / n), n
-            ),
+            exact_size(layered(rng, n // max(1, width // 2) + 2, width, rng.uniform(1.5, 3.5) / width, 0.5 / n), n),
         )
         add("large", f"large-sparse{i}", random_sparse(rng, rng.randint(100, 400), rng.uniform(1.2, 2.5)))
     for name, d in classic():

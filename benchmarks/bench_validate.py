@@ -14,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from gen import layered_spec  # noqa: E402
+from gen import layered_spec
 
-from pipespec.project import load_string  # noqa: E402
+from pipespec.project import load_string
 
 
 def best_of(fn, repeat: int) -> float:  # type: ignore[no-untyped-def]

@@ -25,10 +25,7 @@ def layered_spec(n_tasks: int, *, seed: int = 7, width: int = 20, kind: str = "p
         deps = rng.sample(previous, k=min(len(previous), rng.randint(1, 3))) if previous else []
         dep_text = f", depends_on: [{', '.join(sorted(deps))}]" if deps else ""
         minutes = rng.randint(1, 30)
-        if kind == "python":
-            body = f"kind: python, script: jobs/{tid}.py"
-        else:
-            body = f"kind: dbt, command: run, select: {tid}"
+        body = f"kind: python, script: jobs/{tid}.py" if kind == "python" else f"kind: dbt, command: run, select: {tid}"
         lines.append(f"  {tid}: {{{body}, expected_duration: {minutes}m{dep_text}}}")
         current.append(tid)
         if len(current) == width:

@@ -19,6 +19,7 @@ from pipespec.plan import StackPlan, Unit, alerting_inputs_by_cloud, plan_stack
 from pipespec.stack import NAMESPACE, StackConfigError, namespace_values
 from pipespec.targets.registry import get_target
 
+
 def config_values() -> tuple[dict[str, Any], frozenset[str]]:
     """Every `pipespec:` config value (JSON-decoded) and which of them are secrets."""
     raw: dict[str, Any] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}

@@ -66,13 +66,17 @@ class Document:
         node: Any = self.data
         out: list[str | int] = []
         for elem in path:
-            if isinstance(node, dict) and elem in node:
-                node = node[elem]
-                out.append(elem)
-            elif isinstance(node, list) and isinstance(elem, int) and 0 <= elem < len(node):
+            if has_child(node, elem):
                 node = node[elem]
                 out.append(elem)
         return tuple(out)
+
+
+def has_child(node: Any, elem: Any) -> bool:
+    """Whether `elem` is a key of a mapping or a valid index of a list."""
+    if isinstance(node, dict):
+        return elem in node
+    return isinstance(node, list) and isinstance(elem, int) and 0 <= elem < len(node)
 
 
 def _mark(m: Any) -> Mark:

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .diagnostics import Diagnostic, FieldPath, Severity
-from .loader import Document
+from .loader import Document, has_child
 
 
 def did_you_mean(word: str, options: Iterable[str]) -> str:
@@ -155,9 +155,7 @@ def _branch_point(loc: tuple[Any, ...], data: Any) -> int | None:
     """Index of the union-member tag in `loc` (an element that is not a key of the data)."""
     node = data
     for i, elem in enumerate(loc):
-        if isinstance(node, dict) and elem in node:
-            node = node[elem]
-        elif isinstance(node, list) and isinstance(elem, int) and 0 <= elem < len(node):
+        if has_child(node, elem):
             node = node[elem]
         elif isinstance(elem, str) and _BRANCH.match(elem):
             return i
@@ -203,9 +201,7 @@ def _collapse_unions(errors: list[Any], doc: Document) -> list[Any]:
             continue
         words = " or ".join(dict.fromkeys(_branch_word(tag) for tag, _ in members))
         first = dict(members[0][1])
-        first.update(
-            loc=prefix, type="union_shape", msg=f"invalid value {first.get('input')!r}: expected {words}"
-        )
+        first.update(loc=prefix, type="union_shape", msg=f"invalid value {first.get('input')!r}: expected {words}")
         out.append(first)
     return out
 

@@ -241,9 +241,7 @@ class _Graph:
 
     __slots__ = ("dur", "ids", "mark", "n", "preds", "stamp", "succs")
 
-    def __init__(
-        self, tasks: Sequence[str], deps: Mapping[str, Sequence[str]], durations: Mapping[str, float]
-    ) -> None:
+    def __init__(self, tasks: Sequence[str], deps: Mapping[str, Sequence[str]], durations: Mapping[str, float]) -> None:
         names = sorted(set(tasks))
         if len(names) != len(tasks):
             raise ValueError("duplicate task ids")
@@ -831,9 +829,7 @@ def spize(tasks: Sequence[str], deps: Mapping[str, Sequence[str]], durations: Ma
     return tree
 
 
-def naive_levels(
-    tasks: Sequence[str], deps: Mapping[str, Sequence[str]], durations: Mapping[str, float]
-) -> SPNode:
+def naive_levels(tasks: Sequence[str], deps: Mapping[str, Sequence[str]], durations: Mapping[str, float]) -> SPNode:
     """Baseline: one ``Par`` per topological level (longest edge-count path from a source)."""
     if not tasks:
         raise ValueError("no tasks")

@@ -193,6 +193,7 @@ class _Checker:
                 severity=Severity.INFO,
             )
 
+
 def _walk_strings(node: Any, path: FieldPath) -> Iterator[tuple[FieldPath, str]]:
     stack: list[tuple[Any, FieldPath]] = [(node, path)]
     while stack:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import networkx as nx
 import pytest
 from hypothesis import given, settings
@@ -59,8 +61,7 @@ def test_critical_path_is_the_longest_weighted_path(deps: dict[str, list[str]], 
         g[u][v]["w"] = durations[v]
     # edge weights carry the head's duration; add each start node's own duration
     brute = max(
-        durations[s] + nx.dag_longest_path_length(g.subgraph(nx.descendants(g, s) | {s}), weight="w")
-        for s in g.nodes
+        durations[s] + nx.dag_longest_path_length(g.subgraph(nx.descendants(g, s) | {s}), weight="w") for s in g.nodes
     )
     assert cp.length == brute
     # the reported path is a real path with that length
@@ -86,7 +87,7 @@ def test_cycles_found_with_a_real_closed_path(deps: dict[str, list[str]], data: 
         topological_order(deps)
     for cycle in exc.value.cycles:
         assert cycle[0] == cycle[-1]
-        for x, y in zip(cycle, cycle[1:], strict=False):
+        for x, y in itertools.pairwise(cycle):
             assert x in deps[y]  # execution direction: y depends on x
     assert find_cycles(deps) == exc.value.cycles
 

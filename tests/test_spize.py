@@ -146,8 +146,7 @@ def sp_dags(draw: st.DrawFn, max_n: int = 30) -> tuple[list[str], Deps, dict[str
             if u not in deps[v]:
                 deps[v].append(u)
     dur = {
-        t: rng.choice([1.0, round(rng.uniform(0.1, 50.0), 3), round(rng.lognormvariate(2, 1.5), 4) + 1e-3])
-        for t in ids
+        t: rng.choice([1.0, round(rng.uniform(0.1, 50.0), 3), round(rng.lognormvariate(2, 1.5), 4) + 1e-3]) for t in ids
     }
     return sorted(ids), deps, dur
 
@@ -196,9 +195,7 @@ def test_is_series_parallel_matches_n_free_reference(case: tuple[list[str], Deps
 
 @settings(max_examples=25, deadline=None)
 @given(random_dags(max_n=14), st.randoms(use_true_random=False))
-def test_deterministic_under_input_order(
-    case: tuple[list[str], Deps, dict[str, float]], rnd: random.Random
-) -> None:
+def test_deterministic_under_input_order(case: tuple[list[str], Deps, dict[str, float]], rnd: random.Random) -> None:
     tasks, deps, dur = case
     tasks2 = list(tasks)
     rnd.shuffle(tasks2)
