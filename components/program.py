@@ -175,6 +175,24 @@ class _Program:
             self.deployed.components[f"composer:{unit.ir.name}"] = pipeline
             self.deployed.outputs[f"{unit.ir.name}.composer.dag_object"] = pipeline.dag_object.name
 
+    def dbtcloud(self, units: list[Unit]) -> None:
+        from .dbtcloud_jobs import DbtCloudJobs, DbtCloudJobsArgs
+
+        for unit in units:
+            compiled = get_target("dbtcloud").compile(unit.ir, unit.deployment)  # type: ignore[attr-defined]
+            jobs = DbtCloudJobs(unit.ir.name, DbtCloudJobsArgs(compiled))
+            self.deployed.components[f"dbtcloud:{unit.ir.name}"] = jobs
+            self.deployed.outputs[f"{unit.ir.name}.dbtcloud.job_ids"] = jobs.job_ids
+
+    def fabric(self, units: list[Unit]) -> None:
+        from .fabric import FabricPipeline, FabricPipelineArgs
+
+        for unit in units:
+            compiled = get_target("fabric").compile(unit.ir, unit.deployment)  # type: ignore[attr-defined]
+            pipeline = FabricPipeline(unit.ir.name, FabricPipelineArgs(compiled, unit.deployment.settings))
+            self.deployed.components[f"fabric:{unit.ir.name}"] = pipeline
+            self.deployed.outputs[f"{unit.ir.name}.fabric.item_id"] = pipeline.item_id
+
     def finish(self) -> None:
         if self.aws_alerting is not None:
             self.aws_alerting.allow_publishers(self.aws_roles, self.aws_alarms, self.aws_rules)
@@ -186,6 +204,8 @@ class _Program:
             "stepfunctions": self.stepfunctions,
             "glue": self.glue,
             "composer": self.composer,
+            "dbtcloud": self.dbtcloud,
+            "fabric": self.fabric,
         }
         for target in self.plan.targets():
             deployers[target](self.plan.units_for(target))

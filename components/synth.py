@@ -156,6 +156,8 @@ def _fake_outputs(type_token: str, name: str, inputs: dict[str, Any]) -> dict[st
             out.setdefault("email", f"{inputs.get('accountId', name)}@mock-project.iam.gserviceaccount.com")
         if module == "monitoring":
             out.setdefault("name", f"projects/mock-project/notificationChannels/{name}")
+    elif pkg == "dbtcloud" and rest.endswith("Environment"):
+        out.setdefault("environmentId", 200001)
     elif pkg == "databricks":
         out.setdefault("url", f"https://mock.cloud.databricks.com/#job/{name}-id")
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,8 +19,8 @@ from .targets.registry import target_names
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -294,8 +295,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         err.print("interrupted")
         sys.exit(130)
     except Exception as exc:  # pragma: no cover - the last line of defence
+        if os.environ.get("PIPESPEC_DEBUG"):
+            raise
         err.print(f"[bold red]internal error:[/bold red] {type(exc).__name__}: {exc}")
-        err.print("this is a bug in pipespec; please report it with the spec that caused it")
+        err.print(
+            "this is a bug in pipespec; please report it with the spec that caused it (PIPESPEC_DEBUG=1 shows where)"
+        )
         sys.exit(EXIT_INVALID)
 
 

@@ -158,7 +158,8 @@ def plan_stack(
             hint = did_you_mean(name, pipelines) or f"pipelines in {specs_dir}: {', '.join(sorted(pipelines))}"
             problems.append(_diag(source, f"{NAMESPACE}:pipelines names unknown pipeline {name!r}", hint))
     try:
-        config = parse_stack_config(values, source, frozenset(refs))
+        # Keys stored as secrets are never settings (targets' own credentials live there too).
+        config = parse_stack_config(values, source, frozenset(refs) | secret_keys)
     except StackConfigError as exc:
         raise StackConfigError(sort_diagnostics(problems + exc.diagnostics)) from None
     chosen: list[tuple[PipelineIR, str]] = []
