@@ -7,7 +7,7 @@ parse time (no YAML, no network, no provider hooks): Composer parses DAG files c
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import pairwise
@@ -60,6 +60,40 @@ class CompiledDag:
     stale_after_s: int | None = None  # no successful run for this long = stale data (None: unscheduled)
 
 
+@dataclass(frozen=True)
+class Flavour:
+    """What differs between the platforms this one generator serves: Cloud Composer (`composer_flavour`)
+    and Amazon MWAA (`pipespec.targets.mwaa.compile`). Everything else — DAG arguments, retries,
+    callbacks, SLAs, edges, formatting — is shared."""
+
+    target: str  # `pipespec render --target <target>`, in the header
+    title: str  # "Cloud Composer, Airflow 3", in the header
+    airflow_version: str  # major: "2" or "3" (imports, SLA handling, retry policy)
+    plan: Callable[[TaskIR], OperatorPlan]  # how each task runs
+    constants: tuple[str, ...]  # platform constants after DAG_ID / ENVIRONMENT (alert destination …)
+    publish: str  # the block defining `_publish(event, channels, context, task_id, error, cause)`
+    placeholders: tuple[str, ...] = ()  # ${Name}s the constants leave for the component
+    helpers: tuple[tuple[str, str], ...] = ()  # extra (helper name, block) pairs plans may ask for
+    roles: Callable[[Iterable[OperatorPlan], bool], tuple[str, ...]] = lambda plans, secrets: ()
+
+
+def composer_flavour(ir: PipelineIR, deployment: Deployment) -> Flavour:
+    stack = _stack(deployment)
+    pipeline = _pipeline_settings(ir)
+    env = deployment.env
+    dag_id = env.deployed_name(ir.name)
+    return Flavour(
+        target="composer",
+        title=f"Cloud Composer, Airflow {stack.airflow_version}",
+        airflow_version=stack.airflow_version,
+        plan=lambda task: plan(task, pipeline, stack, env.deployed_name, dag_id),
+        constants=tuple(_constants(stack, pipeline)),
+        publish=templates.PUBSUB_PUBLISH,
+        placeholders=() if stack.alert_topic else ("AlertTopic",),
+        roles=_roles,
+    )
+
+
 def _stack(deployment: Deployment) -> ComposerStack:
     settings = deployment.settings
     return settings if isinstance(settings, ComposerStack) else ComposerStack()
@@ -93,7 +127,7 @@ def _callback_name(code: str) -> str:
 
 
 def _task_kwargs(
-    task: TaskIR, ir: PipelineIR, stack: ComposerStack, callbacks: _Callbacks, leaves: set[str], exact: bool
+    task: TaskIR, ir: PipelineIR, version: str, callbacks: _Callbacks, leaves: set[str], exact: bool
 ) -> dict[str, Any]:
     """Common per-task arguments (keys of _SHARED); a missing key means 'any value will do'."""
     out: dict[str, Any] = {}
@@ -124,7 +158,7 @@ def _task_kwargs(
     if task.sla_s and routes.on_sla_miss:
         success.append(callbacks.add("_task_sla", task.sla_s, routes.on_sla_miss))
     out["on_success_callback"] = success[0] if len(success) == 1 else (success or None)
-    if stack.airflow_version == "2" and ir.sla_s and task.id in leaves and ir.notify.on_sla_miss:
+    if version == "2" and ir.sla_s and task.id in leaves and ir.notify.on_sla_miss:
         out["sla"] = timedelta_expr(ir.sla_s)  # run done <=> every leaf done, within the SLA
     else:
         out["sla"] = None
@@ -151,18 +185,22 @@ def _needs_exact_retry(task: TaskIR) -> bool:
     return bool(retry.retries) and (retry.exponential or (task.timeout_s is not None and not retry.retry_on_timeout))
 
 
-def compile_dag(ir: PipelineIR, deployment: Deployment | None = None, *, stand_ins: bool = False) -> CompiledDag:
-    """The DAG file for `ir`. `stand_ins=True` is the documented test flavour: every task runs `_stand_in`."""
+def compile_dag(
+    ir: PipelineIR, deployment: Deployment | None = None, *, stand_ins: bool = False, flavour: Flavour | None = None
+) -> CompiledDag:
+    """The DAG file for `ir`. `stand_ins=True` is the documented test flavour: every task runs `_stand_in`.
+
+    `flavour` says what differs by platform (default: Cloud Composer, from the deployment's settings).
+    """
     deployment = deployment or Deployment()
-    stack = _stack(deployment)
-    pipeline = _pipeline_settings(ir)
-    version = stack.airflow_version
+    flavour = flavour or composer_flavour(ir, deployment)
+    version = flavour.airflow_version
     env = deployment.env
     dag_id = env.deployed_name(ir.name)
 
     plans: dict[str, OperatorPlan] = {}
     for task in ir.tasks:
-        real = plan(task, pipeline, stack, env.deployed_name, dag_id)
+        real = flavour.plan(task)
         if stand_ins:
             real = OperatorPlan(
                 "PythonOperator",
@@ -179,10 +217,10 @@ def compile_dag(ir: PipelineIR, deployment: Deployment | None = None, *, stand_i
     leaves = {t for t, below in downstream.items() if not below}
     # Airflow 3.3+ retry policy reproducing RetryPolicy.delays() (and retry_on_timeout) exactly.
     exact = version == "3" and any(_needs_exact_retry(t) for t in ir.tasks)
-    per_task = [_task_kwargs(t, ir, stack, callbacks, leaves, exact) for t in ir.tasks]
+    per_task = [_task_kwargs(t, ir, version, callbacks, leaves, exact) for t in ir.tasks]
     defaults = _defaults(per_task)
 
-    dag_kwargs: list[tuple[str, Any]] = _dag_kwargs(ir, stack, env.pause_schedules, callbacks)
+    dag_kwargs: list[tuple[str, Any]] = _dag_kwargs(ir, version, env.pause_schedules, callbacks)
     helpers = set().union(*(p.helpers for p in plans.values()))
     names = callbacks.names()
 
@@ -199,22 +237,27 @@ def compile_dag(ir: PipelineIR, deployment: Deployment | None = None, *, stand_i
         if ident in module_names or ident.isupper():
             variables[tid] = f"{ident}_task"
 
-    placeholders = () if stack.alert_topic else ("AlertTopic",)
-    lines: list[str] = [_header(ir, stack, stand_ins), "from __future__ import annotations", ""]
+    lines: list[str] = [_header(ir, flavour, stand_ins), "from __future__ import annotations", ""]
     lines += ["import json", "import logging", "import os", "from datetime import datetime, timedelta, timezone", ""]
     lines += ["import pendulum"]
     dag_import = ("airflow.sdk", "DAG") if version == "3" else ("airflow", "DAG")
     imports = sorted({(p.module, p.cls) for p in plans.values()} | {dag_import})
     lines += [f"from {module} import {cls}" for module, cls in imports]
-    lines += ["", *_constants(ir, stack, dag_id, env.name, pipeline)]
-    lines.append(templates.ALERTS.rstrip("\n"))
+    lines += ["", f"DAG_ID = {string(dag_id)}", f"ENVIRONMENT = {string(env.name)}", *flavour.constants]
+    lines += [
+        f"PIPELINE_SLA_S = {ir.sla_s}",
+        f"PIPELINE_TIMEOUT_S = {ir.timeout_s}",
+        f"MAX_CAUSE_CHARS = {MAX_CAUSE_CHARS}",
+        f"NEXT_STEP = {literal(dict(NEXT_STEP), 0, len('NEXT_STEP = '))}",
+    ]
+    lines.append((flavour.publish + templates.CALLBACKS).rstrip("\n"))
     if version == "3" and ir.sla_s and ir.notify.on_sla_miss:
         lines.append(templates.RUN_SLA.rstrip("\n"))
     if version == "2" and ir.sla_s and ir.notify.on_sla_miss:
         lines.append(templates.SLA_MISS_CALLBACK.rstrip("\n"))
     if exact:
         lines.append(templates.RETRY_POLICY.rstrip("\n"))
-    for helper, block in (("status_in", templates.STATUS_IN), ("run_script", templates.RUN_SCRIPT)):
+    for helper, block in (("status_in", templates.STATUS_IN), ("run_script", templates.RUN_SCRIPT), *flavour.helpers):
         if helper in helpers:
             lines.append(block.rstrip("\n"))
     if "stand_in" in helpers:
@@ -260,10 +303,10 @@ def compile_dag(ir: PipelineIR, deployment: Deployment | None = None, *, stand_i
         filename=f"{dag_id}.py",
         source=source,
         airflow_version=version,
-        placeholders=placeholders,
+        placeholders=flavour.placeholders,
         http_connections=dict(sorted(connections.items())),
         secret_variables=dict(sorted(secrets.items())),
-        roles=_roles(plans.values(), bool(connections or secrets)),
+        roles=flavour.roles(plans.values(), bool(connections or secrets)),
         stale_after_s=stale_after_s(ir),
     )
 
@@ -303,35 +346,27 @@ def stale_after_s(ir: PipelineIR) -> int | None:
     return int(gap.total_seconds()) + slack
 
 
-def _header(ir: PipelineIR, stack: ComposerStack, stand_ins: bool) -> str:
-    flavour = " (TEST FLAVOUR: every task is a local stand-in; never deploy this file)" if stand_ins else ""
+def _header(ir: PipelineIR, flavour: Flavour, stand_ins: bool) -> str:
+    note = " (TEST FLAVOUR: every task is a local stand-in; never deploy this file)" if stand_ins else ""
     lines = [
-        f"# Generated by pipespec from {ir.source.file}: do not edit, change the spec and render again.{flavour}",
-        f"# Pipeline {ir.name!r} (owner {ir.owner}) for Cloud Composer, Airflow {stack.airflow_version}.",
-        f"#   pipespec render {ir.source.file} --target composer --out <dir>",
+        f"# Generated by pipespec from {ir.source.file}: do not edit, change the spec and render again.{note}",
+        f"# Pipeline {ir.name!r} (owner {ir.owner}) for {flavour.title}.",
+        f"#   pipespec render {ir.source.file} --target {flavour.target} --out <dir>",
     ]
     return "\n".join(lines) + "\n"
 
 
-def _constants(
-    ir: PipelineIR, stack: ComposerStack, dag_id: str, environment: str, pipeline: ComposerPipelineSettings
-) -> list[str]:
+def _constants(stack: ComposerStack, pipeline: ComposerPipelineSettings) -> list[str]:
     topic = stack.alert_topic or ALERT_TOPIC_PLACEHOLDER
     comment = "" if stack.alert_topic else "  # filled in by the ComposerPipeline component at deploy time"
     return [
-        f"DAG_ID = {string(dag_id)}",
-        f"ENVIRONMENT = {string(environment)}",
         f"ALERT_TOPIC = {string(topic)}{comment}",
         f"ALERT_LOG = {string(ALERT_LOG)}",
         f"GCP_CONN_ID = {string(pipeline.gcp_conn_id)}",
-        f"PIPELINE_SLA_S = {ir.sla_s}",
-        f"PIPELINE_TIMEOUT_S = {ir.timeout_s}",
-        f"MAX_CAUSE_CHARS = {MAX_CAUSE_CHARS}",
-        f"NEXT_STEP = {literal(dict(NEXT_STEP), 0, len('NEXT_STEP = '))}",
     ]
 
 
-def _dag_kwargs(ir: PipelineIR, stack: ComposerStack, pause: bool, callbacks: _Callbacks) -> list[tuple[str, Any]]:
+def _dag_kwargs(ir: PipelineIR, version: str, pause: bool, callbacks: _Callbacks) -> list[tuple[str, Any]]:
     start = date.fromisoformat(ir.start_date)
     tz = ir.schedule.timezone if ir.schedule else "UTC"
     out: list[tuple[str, Any]] = [("dag_id", Expr("DAG_ID"))]
@@ -351,13 +386,13 @@ def _dag_kwargs(ir: PipelineIR, stack: ComposerStack, pause: bool, callbacks: _C
     success: list[Expr] = []
     if routes.on_success:
         success.append(callbacks.add("_on_run_event", "success", routes.on_success))
-    if ir.sla_s and routes.on_sla_miss and stack.airflow_version == "3":
+    if ir.sla_s and routes.on_sla_miss and version == "3":
         success.append(callbacks.add("_run_sla", ir.sla_s, routes.on_sla_miss))
     if failure:
         out.append(("on_failure_callback", failure[0]))
     if success:
         out.append(("on_success_callback", success[0] if len(success) == 1 else success))
-    if ir.sla_s and routes.on_sla_miss and stack.airflow_version == "2":
+    if ir.sla_s and routes.on_sla_miss and version == "2":
         out.append(("sla_miss_callback", callbacks.add("_sla_miss", routes.on_sla_miss)))
     return out
 

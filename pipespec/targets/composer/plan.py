@@ -157,14 +157,9 @@ def plan(
     project = pipeline.gcp_project or stack.project
     spec = task.spec
     if op == "bash":
-        return OperatorPlan("BashOperator", BASH[version], (("bash_command", bash_command(task)),))
+        return bash_plan(task, version)
     if op == "python" and isinstance(spec, PythonTask):
-        return OperatorPlan(
-            "PythonOperator",
-            PYTHON[version],
-            (("python_callable", Expr("_run_script")), ("op_args", [spec.script, list(spec.args)])),
-            helpers=frozenset({"run_script"}),
-        )
+        return python_plan(spec, version)
     if op == "kubernetes_pod":
         vector = argv(task)
         return OperatorPlan(
@@ -218,52 +213,77 @@ def plan(
             (("job", job), ("region", region), ("project_id", project), ("gcp_conn_id", pipeline.gcp_conn_id)),
         )
     if op == "http" and isinstance(spec, HttpTask):
-        parts = urlsplit(spec.url)
-        conn_id = pipeline.http_conn_id or http_connection_id(dag_id, spec.url)
-        endpoint = parts.path + (f"?{parts.query}" if parts.query else "")
-        headers = dict(sorted(spec.headers.items()))
-        variables: dict[str, str] = {}
-        if spec.auth is not None:
-            variable = secret_variable(dag_id, spec.auth.token_secret)
-            variables[variable] = spec.auth.token_secret
-            headers["Authorization"] = f"Bearer {{{{ var.value.{variable} }}}}"
-        kwargs: list[tuple[str, Any]] = [
-            ("http_conn_id", conn_id),
-            ("endpoint", _placeholders_to_variables(endpoint)),
-            ("method", spec.method),
-        ]
-        if spec.body is not None:
-            headers.setdefault("Content-Type", "application/json")
-            kwargs.append(("data", json.dumps(spec.body, sort_keys=True)))
-        kwargs += [
-            ("headers", headers),
-            ("response_check", Expr(f"_status_in({', '.join(str(s) for s in spec.expect_status)})")),
-            ("extra_options", {"check_response": False}),  # response_check decides, not raise_for_status
-            ("log_response", False),
-        ]
-        connections = {} if pipeline.http_conn_id else {conn_id: f"{parts.scheme}://{parts.netloc}"}
-        return OperatorPlan(
-            "HttpOperator",
-            HTTP,
-            tuple(kwargs),
-            helpers=frozenset({"status_in"}),
-            http_connections=connections,
-            secret_variables=variables,
-        )
+        return http_plan(spec, dag_id, pipeline.http_conn_id)
     if op == "trigger_dagrun" and isinstance(spec, PipelineRunTask):
-        return OperatorPlan(
-            "TriggerDagRunOperator",
-            TRIGGER[version],
-            (
-                ("trigger_dag_id", deployed_name(spec.pipeline)),
-                ("wait_for_completion", True),
-                ("poke_interval", 30),
-                ("allowed_states", ["success"]),
-                ("failed_states", ["failed"]),
-            ),
-        )
+        return trigger_plan(spec, version, deployed_name)
     # check() rejects these combinations before render; reaching here is a bug.
     raise ValueError(f"operator {op!r} cannot run task {task.id!r} of kind {task.kind!r}")
+
+
+# ── Operators every Airflow platform runs the same way (Composer and the MWAA flavour share them) ──
+
+
+def bash_plan(task: TaskIR, version: str) -> OperatorPlan:
+    return OperatorPlan("BashOperator", BASH[version], (("bash_command", bash_command(task)),))
+
+
+def python_plan(spec: PythonTask, version: str) -> OperatorPlan:
+    return OperatorPlan(
+        "PythonOperator",
+        PYTHON[version],
+        (("python_callable", Expr("_run_script")), ("op_args", [spec.script, list(spec.args)])),
+        helpers=frozenset({"run_script"}),
+    )
+
+
+def http_plan(spec: HttpTask, dag_id: str, http_conn_id: str | None) -> OperatorPlan:
+    """HttpOperator; the URL's host becomes a pipespec connection unless `http_conn_id` names one."""
+    parts = urlsplit(spec.url)
+    conn_id = http_conn_id or http_connection_id(dag_id, spec.url)
+    endpoint = parts.path + (f"?{parts.query}" if parts.query else "")
+    headers = dict(sorted(spec.headers.items()))
+    variables: dict[str, str] = {}
+    if spec.auth is not None:
+        variable = secret_variable(dag_id, spec.auth.token_secret)
+        variables[variable] = spec.auth.token_secret
+        headers["Authorization"] = f"Bearer {{{{ var.value.{variable} }}}}"
+    kwargs: list[tuple[str, Any]] = [
+        ("http_conn_id", conn_id),
+        ("endpoint", _placeholders_to_variables(endpoint)),
+        ("method", spec.method),
+    ]
+    if spec.body is not None:
+        headers.setdefault("Content-Type", "application/json")
+        kwargs.append(("data", json.dumps(spec.body, sort_keys=True)))
+    kwargs += [
+        ("headers", headers),
+        ("response_check", Expr(f"_status_in({', '.join(str(s) for s in spec.expect_status)})")),
+        ("extra_options", {"check_response": False}),  # response_check decides, not raise_for_status
+        ("log_response", False),
+    ]
+    connections = {} if http_conn_id else {conn_id: f"{parts.scheme}://{parts.netloc}"}
+    return OperatorPlan(
+        "HttpOperator",
+        HTTP,
+        tuple(kwargs),
+        helpers=frozenset({"status_in"}),
+        http_connections=connections,
+        secret_variables=variables,
+    )
+
+
+def trigger_plan(spec: PipelineRunTask, version: str, deployed_name: Callable[[str], str]) -> OperatorPlan:
+    return OperatorPlan(
+        "TriggerDagRunOperator",
+        TRIGGER[version],
+        (
+            ("trigger_dag_id", deployed_name(spec.pipeline)),
+            ("wait_for_completion", True),
+            ("poke_interval", 30),
+            ("allowed_states", ["success"]),
+            ("failed_states", ["failed"]),
+        ),
+    )
 
 
 def placement(task: TaskIR) -> tuple[tuple[str, Any], ...]:

@@ -6,7 +6,7 @@ time except definitions: imports of providers happen inside the functions that n
 
 from __future__ import annotations
 
-ALERTS = '''
+PUBSUB_PUBLISH = """
 
 # ── Alerts: one JSON message per event (the pipespec alert contract) to the pipeline's Pub/Sub topic ──
 def _publish(event, channels, context, task_id="", error="", cause=""):
@@ -56,7 +56,9 @@ def _publish(event, channels, context, task_id="", error="", cause=""):
         client.logger(ALERT_LOG).log_struct(entry, severity=levels.get(event, "INFO"))
     except Exception:
         logging.getLogger(__name__).exception("pipespec: could not log a %s alert to %s", event, ALERT_LOG)
+"""
 
+CALLBACKS = '''
 
 def _task_id(context):
     ti = context.get("ti") or context.get("task_instance")
@@ -132,6 +134,9 @@ def _run_failed(channels):
 
     return callback
 '''
+
+# The Composer flavour's alert runtime: Pub/Sub publishing plus the shared callback factories.
+ALERTS = PUBSUB_PUBLISH + CALLBACKS
 
 RUN_SLA = '''
 
