@@ -258,13 +258,19 @@ def test_dbt_commands() -> None:
     tasks:
       fresh: {kind: dbt, command: source_freshness, project_dir: /d}
       full: {kind: dbt, command: build, select: [a, "tag:x y"], exclude: b, full_refresh: true, project_dir: /d}
-      tst: {kind: dbt, command: test, full_refresh: true, vars: {n: 1, w: "a b"}, target: prod, project_dir: /d}
+      tst: {kind: dbt, command: test, vars: {n: 1, w: "a b"}, target: prod, project_dir: /d}
     """
     out = tasks(ir_of(body))
     assert out["fresh"]["dbt_task"]["commands"] == ["dbt deps", "dbt source freshness"]
     assert out["full"]["dbt_task"]["commands"][1] == "dbt build --select a 'tag:x y' --exclude b --full-refresh"
     assert out["tst"]["dbt_task"]["commands"][1] == """dbt test --target prod --vars '{"n":1,"w":"a b"}'"""
     assert out["tst"]["dbt_task"]["warehouse_id"] == "wh"
+    # dbt test has no --full-refresh: the spec says so instead of silently dropping it
+    bad = load("""
+    tasks:
+      tst: {kind: dbt, command: test, full_refresh: true, project_dir: /d}
+    """)
+    assert any("full_refresh applies to dbt build, run, seed, not test" in d.message for d in bad.diagnostics)
 
 
 def test_http_task_uses_the_runner_without_embedding_secrets() -> None:

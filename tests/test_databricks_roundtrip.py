@@ -45,11 +45,12 @@ def _kind(draw: st.DrawFn, tid: str) -> dict[str, Any]:
         params = draw(st.dictionaries(st.sampled_from(["env", "day"]), st.sampled_from(["a", "b c"]), max_size=2))
         return {"kind": kind, "check": draw(st.booleans()), "parameters": params, **src}
     if kind == "dbt":
+        command = draw(st.sampled_from(["run", "test", "build", "source_freshness", "seed", "snapshot"]))
         return {
             "kind": kind,
-            "command": draw(st.sampled_from(["run", "test", "build", "source_freshness", "seed", "snapshot"])),
+            "command": command,
             "select": draw(st.lists(st.sampled_from(["staging", "tag:nightly", "+fct_orders"]), max_size=2)),
-            "full_refresh": draw(st.booleans()),
+            "full_refresh": command in ("run", "build", "seed") and draw(st.booleans()),
             "vars": draw(st.dictionaries(st.sampled_from(["a", "b"]), st.integers(0, 9), max_size=2)),
             "project_dir": "/Workspace/dbt",
         }

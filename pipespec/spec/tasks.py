@@ -6,6 +6,7 @@ optional ``targets:`` block, validated by that target's own settings model.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -87,6 +88,7 @@ class SqlTask(TaskBase):
 
 
 DbtCommand = Literal["run", "test", "build", "source_freshness", "seed", "snapshot"]
+DBT_FULL_REFRESH_COMMANDS = frozenset({"run", "build", "seed"})
 
 
 class DbtTask(TaskBase):
@@ -100,6 +102,32 @@ class DbtTask(TaskBase):
     project_dir: str | None = None
 
     _lists = field_validator("select", "exclude", mode="after")(classmethod(lambda cls, v: _one_or_many(v)))
+
+    @model_validator(mode="after")
+    def _full_refresh_applies(self) -> DbtTask:
+        if self.full_refresh and self.command not in DBT_FULL_REFRESH_COMMANDS:
+            raise ValueError(
+                f"full_refresh applies to dbt {', '.join(sorted(DBT_FULL_REFRESH_COMMANDS))}, not {self.command}"
+            )
+        return self
+
+    def argv(self, *, target: bool = True, project_dir: bool = True) -> list[str]:
+        """The dbt command line this task means, the same on every target (`source_freshness` ->
+        `dbt source freshness`). Targets that carry the target or project folder elsewhere leave them out."""
+        out = ["dbt", *self.command.split("_")]
+        if self.selectors:
+            out += ["--select", *self.selectors]
+        if self.excludes:
+            out += ["--exclude", *self.excludes]
+        if target and self.target:
+            out += ["--target", self.target]
+        if self.full_refresh:
+            out.append("--full-refresh")
+        if self.vars:
+            out += ["--vars", json.dumps(self.vars, sort_keys=True, separators=(",", ":"))]
+        if project_dir and self.project_dir:
+            out += ["--project-dir", self.project_dir]
+        return out
 
     @property
     def selectors(self) -> list[str]:

@@ -39,8 +39,6 @@ DBT_PACKAGE = "dbt-databricks>=1.8.0,<2.0.0"
 DEFAULT_CLUSTER_KEY = "pipespec_default"
 DEFAULT_HTTP_TIMEOUT_S = 300
 _URL_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_DBT_VERBS = {"source_freshness": "source freshness"}
-_FULL_REFRESH = {"run", "build", "seed"}
 
 
 def job_placeholder(pipeline: str) -> str:
@@ -57,19 +55,9 @@ def url_placeholders(url: str) -> list[str]:
 
 
 def dbt_commands(spec: DbtTask) -> list[str]:
-    """`dbt deps` (so packages are installed on fresh compute), then the command with its flags."""
-    words = ["dbt", *_DBT_VERBS.get(spec.command, spec.command).split()]
-    if spec.select:
-        words += ["--select", *spec.select]
-    if spec.exclude:
-        words += ["--exclude", *spec.exclude]
-    if spec.target:
-        words += ["--target", spec.target]
-    if spec.full_refresh and spec.command in _FULL_REFRESH:
-        words.append("--full-refresh")
-    if spec.vars:
-        words += ["--vars", json.dumps(spec.vars, sort_keys=True, separators=(",", ":"))]
-    return ["dbt deps", " ".join(shlex.quote(w) for w in words)]
+    """`dbt deps` (so packages are installed on fresh compute), then the command with its flags
+    (the project folder is the dbt_task's own `project_directory`)."""
+    return ["dbt deps", shlex.join(spec.argv(project_dir=False))]
 
 
 def _source(settings: DatabricksTaskSettings) -> dict[str, str]:

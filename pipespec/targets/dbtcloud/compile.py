@@ -30,8 +30,6 @@ DEFAULT_TARGET = "default"
 PLACEHOLDER = re.compile(r"\$\{((?:project_id|environment_id)|job:[A-Za-z0-9_.-]+)\}")
 # dbt Cloud notification types (dbtcloud.Notification.notification_type)
 SLACK, EXTERNAL_EMAIL = 2, 4
-_VERB = {"source_freshness": "source freshness"}
-_FULL_REFRESH = {"run", "build", "seed"}
 # Trigger rule -> statuses of the upstream job that start the task's job.
 STATUSES: dict[str, tuple[str, ...]] = {
     "all_success": SUCCESS,
@@ -73,18 +71,10 @@ def task_settings(task: TaskIR) -> DbtCloudTaskSettings:
 
 def command(spec: DbtTask, selectors: list[str], fail_fast: bool) -> str:
     """`dbt <verb> --select … --exclude …` with the task's flags; the target is the job's target name."""
-    words = ["dbt", *_VERB.get(spec.command, spec.command).split()]
-    if selectors:
-        words += ["--select", *selectors]
-    if spec.excludes:
-        words += ["--exclude", *spec.excludes]
-    if spec.full_refresh and spec.command in _FULL_REFRESH:
-        words.append("--full-refresh")
+    words = spec.model_copy(update={"select": selectors}).argv(target=False, project_dir=False)
     if fail_fast:
         words.append("--fail-fast")
-    if spec.vars:
-        words += ["--vars", json.dumps(spec.vars, sort_keys=True, separators=(",", ":"))]
-    return " ".join(shlex.quote(w) for w in words)
+    return shlex.join(words)
 
 
 def target_name(ir: PipelineIR, stack: DbtCloudStack, task: TaskIR) -> str:
@@ -97,7 +87,7 @@ def target_name(ir: PipelineIR, stack: DbtCloudStack, task: TaskIR) -> str:
 def _merge_key(task: TaskIR) -> Hashable:
     spec = task.spec
     assert isinstance(spec, DbtTask)  # check() rejects every other kind first
-    flags = (spec.full_refresh and spec.command in _FULL_REFRESH, task_settings(task).fail_fast)
+    flags = (spec.full_refresh, task_settings(task).fail_fast)  # the model allows full_refresh only where dbt does
     return (spec.command, tuple(spec.excludes), flags, json.dumps(spec.vars, sort_keys=True))
 
 

@@ -92,18 +92,7 @@ def _notebook(task: TaskIR, spec: NotebookTask, s: FabricTaskSettings) -> dict[s
 
 
 def dbt_command(spec: DbtTask) -> str:
-    words = ["dbt", *("source freshness" if spec.command == "source_freshness" else spec.command).split()]
-    if spec.selectors:
-        words += ["--select", *spec.selectors]
-    if spec.excludes:
-        words += ["--exclude", *spec.excludes]
-    if spec.target:
-        words += ["--target", spec.target]
-    if spec.full_refresh and spec.command in ("run", "build", "seed"):
-        words.append("--full-refresh")
-    if spec.vars:
-        words += ["--vars", json.dumps(spec.vars, sort_keys=True, separators=(",", ":"))]
-    return " ".join(shlex.quote(w) for w in words)
+    return shlex.join(spec.argv(project_dir=False))
 
 
 def _dbt(spec: DbtTask, s: FabricTaskSettings, pipe: FabricPipelineSettings) -> dict[str, Any]:

@@ -8,7 +8,6 @@ settings left unset) appears as a `${Name}` placeholder the component substitute
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,9 +66,6 @@ LAMBDA_TRANSIENT = (
 )
 
 URL_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-# dbt sub-commands as the CLI spells them.
-DBT_COMMANDS = {"source_freshness": ["source", "freshness"]}
 
 # Runs a wheel's console-script entry point installed in the task's image.
 WHEEL_LAUNCHER = (
@@ -192,19 +188,7 @@ def _command(task: TaskIR) -> list[str]:
     if isinstance(spec, ShellTask):
         return ["sh", "-c", spec.command]
     assert isinstance(spec, DbtTask)
-    out = ["dbt", *DBT_COMMANDS.get(spec.command, [spec.command])]
-    for flag, values in (("--select", spec.select), ("--exclude", spec.exclude)):
-        if values:
-            out += [flag, " ".join(values)]
-    if spec.target:
-        out += ["--target", spec.target]
-    if spec.full_refresh:
-        out.append("--full-refresh")
-    if spec.vars:
-        out += ["--vars", json.dumps(spec.vars, sort_keys=True)]
-    if spec.project_dir:
-        out += ["--project-dir", spec.project_dir]
-    return out
+    return spec.argv()
 
 
 class CallBuilder:
