@@ -154,7 +154,7 @@ def plan_stack(
     refs |= _slack_token_refs(values)
     requested = values.get("pipelines")
     for name in sorted(requested) if isinstance(requested, dict) else []:
-        if name not in pipelines and not any(item.ir is not None and item.ir.name == name for item in loaded):
+        if name not in pipelines and not any(item.name == name for item in loaded):
             hint = did_you_mean(name, pipelines) or f"pipelines in {specs_dir}: {', '.join(sorted(pipelines))}"
             problems.append(_diag(source, f"{NAMESPACE}:pipelines names unknown pipeline {name!r}", hint))
     try:

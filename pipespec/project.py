@@ -17,7 +17,7 @@ from .resolve import resolve
 from .spec.pipeline import API_VERSION, PipelineSpec
 from .spec.tasks import PipelineRunTask
 from .targets.registry import get_target, target_names
-from .validate import secret_diagnostics, semantic_diagnostics
+from .validate import raw_dependency_diagnostics, secret_diagnostics, semantic_diagnostics
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -27,6 +27,11 @@ class Loaded:
     file: str
     ir: PipelineIR | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    raw_name: str | None = None  # the `name:` written in the file, even when the spec is invalid
+
+    @property
+    def name(self) -> str | None:
+        return self.ir.name if self.ir is not None else self.raw_name
 
     @property
     def ok(self) -> bool:
@@ -52,6 +57,11 @@ def _version_check(doc: Document) -> list[Diagnostic]:
     ]
 
 
+def _raw_name(doc: Document) -> str | None:
+    name = doc.data.get("name")
+    return name if isinstance(name, str) else None
+
+
 def compile_document(doc: Document, targets: Sequence[str] | None = None) -> Loaded:
     diags = _version_check(doc)
     if diags:
@@ -60,10 +70,11 @@ def compile_document(doc: Document, targets: Sequence[str] | None = None) -> Loa
     try:
         spec = PipelineSpec.model_validate(doc.data)
     except ValidationError as exc:
-        return Loaded(doc.file, None, sort_diagnostics(leaked + validation_diagnostics(exc, PipelineSpec, doc)))
+        found = leaked + validation_diagnostics(exc, PipelineSpec, doc) + raw_dependency_diagnostics(doc)
+        return Loaded(doc.file, None, sort_diagnostics(found), _raw_name(doc))
     diags = leaked + semantic_diagnostics(spec, doc)
     if has_errors(diags):
-        return Loaded(doc.file, None, sort_diagnostics(diags))
+        return Loaded(doc.file, None, sort_diagnostics(diags), spec.name)
     ir = resolve(spec, doc)
     for name in sorted(ir.targets):
         if targets is not None and name not in targets:

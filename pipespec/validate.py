@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 from .dag import find_cycles
 from .diagnostics import Diagnostic, FieldPath, Severity
@@ -233,3 +234,21 @@ def secret_diagnostics(doc: Document) -> list[Diagnostic]:
                 )
                 break
     return out
+
+
+def raw_dependency_diagnostics(doc: Document) -> list[Diagnostic]:
+    """Dependency and cycle checks on the raw data, for a spec the schema rejected: a typo in
+    `depends_on` is then reported in the same run as the schema errors, not after they are fixed."""
+    tasks = doc.data.get("tasks")
+    if not isinstance(tasks, dict):
+        return []
+    shaped: dict[str, Any] = {}
+    for tid, body in tasks.items():
+        deps = body.get("depends_on") if isinstance(body, dict) else None
+        if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
+            deps = []
+        shaped[str(tid)] = SimpleNamespace(depends_on=deps)
+    checker = _Checker(cast(PipelineSpec, SimpleNamespace(tasks=shaped)), doc)
+    checker.dependencies()
+    checker.cycles()
+    return checker.out
