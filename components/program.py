@@ -193,6 +193,31 @@ class _Program:
             self.deployed.components[f"fabric:{unit.ir.name}"] = pipeline
             self.deployed.outputs[f"{unit.ir.name}.fabric.item_id"] = pipeline.item_id
 
+    def mwaa(self, units: list[Unit]) -> None:
+        from pipespec.targets.mwaa.compile import compile_mwaa, requirements_txt
+
+        from .mwaa_pipeline import MwaaEnvironment, MwaaEnvironmentArgs, MwaaPipeline, MwaaPipelineArgs
+
+        compiled = {u.ir.name: compile_mwaa(u.ir, u.deployment) for u in units}
+        stack = units[0].deployment.settings
+        shared = None
+        if stack.create_environment:
+            # One environment per stack, with the providers every DAG imports.
+            text = requirements_txt(stack, [compiled[n] for n in sorted(compiled)])
+            shared = MwaaEnvironment("mwaa", MwaaEnvironmentArgs(stack, self.env, text))
+        for unit in units:
+            name = unit.deployed_name
+            topic = self.aws_alerting.topic_arn(name) if self.aws_alerting else None
+            pipeline = MwaaPipeline(
+                f"{unit.ir.name}-mwaa",
+                MwaaPipelineArgs(
+                    compiled[unit.ir.name], stack, self.env, alert_topic_arn=topic, shared_environment=shared
+                ),
+            )
+            self.aws_roles.setdefault(name, []).append(pipeline.execution_role_arn)
+            self.deployed.components[f"mwaa:{unit.ir.name}"] = pipeline
+            self.deployed.outputs[f"{unit.ir.name}.mwaa.dag_object"] = pipeline.dag_object.key
+
     def finish(self) -> None:
         if self.aws_alerting is not None:
             self.aws_alerting.allow_publishers(self.aws_roles, self.aws_alarms, self.aws_rules)
@@ -206,6 +231,7 @@ class _Program:
             "composer": self.composer,
             "dbtcloud": self.dbtcloud,
             "fabric": self.fabric,
+            "mwaa": self.mwaa,
         }
         for target in self.plan.targets():
             deployers[target](self.plan.units_for(target))

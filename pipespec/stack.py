@@ -66,6 +66,7 @@ class StackConfig(_Strict):
     glue: dict[str, Any] = Field(default_factory=dict)
     dbtcloud: dict[str, Any] = Field(default_factory=dict)
     fabric: dict[str, Any] = Field(default_factory=dict)
+    mwaa: dict[str, Any] = Field(default_factory=dict)
 
     def deployment(self, target: str) -> Deployment:
         settings_model = get_target(target).stack_settings

@@ -30,6 +30,7 @@ if [[ "$major" == 3 ]]; then
     "apache-airflow-providers-google>=18,<23"
     "apache-airflow-providers-http>=5.3,<7"
     "apache-airflow-providers-cncf-kubernetes>=10.8,<11"
+    "apache-airflow-providers-amazon>=9.34,<10"
     "dag-factory>=1.0,<2"
   )
 else
@@ -38,6 +39,7 @@ else
     "apache-airflow-providers-google>=10.26,<19"
     "apache-airflow-providers-http>=4.13,<6"
     "apache-airflow-providers-cncf-kubernetes>=8.4,<11"
+    "apache-airflow-providers-amazon>=9.0,<10"
   )
 fi
 

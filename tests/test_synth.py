@@ -113,7 +113,7 @@ def test_overlay_changes_exactly_names_pause_state_and_tags(tmp_path: Path) -> N
     a_by_name = {re.sub(r"dev_", "", urn): r for urn, r in a.resources.items()}
     assert set(a_by_name) == set(b.resources)
     allowed = re.compile(
-        r"(paused|pauseStatus|pause_status|state|enabled|isPaused|is_paused_upon_creation|startOnCreation|PAUSED|UNPAUSED)",
+        r"(paused|pauseStatus|pause_status|state|enabled|isPaused|is_paused_upon_creation|startOnCreation|triggers\.schedule$|PAUSED|UNPAUSED)",
         re.I,
     )
     for urn, r in a_by_name.items():
@@ -155,7 +155,8 @@ def test_editing_one_task_changes_only_that_pipelines_resources(tmp_path: Path) 
     assert result.changed, "the edit must show up"
     for urn in result.changed:
         assert "glue_medallion_refresh" in urn, f"unrelated resource changed: {urn}"
-    assert list(result.docs_changed) == ["stepfunctions/glue_medallion_refresh.asl.json"]
+    assert result.docs_changed and all("glue_medallion_refresh" in doc for doc in result.docs_changed)
+    assert "stepfunctions/glue_medallion_refresh.asl.json" in result.docs_changed
     markdown = to_markdown(result, "PR")
     assert "glue_medallion_refresh" in markdown and "```diff" in markdown
 

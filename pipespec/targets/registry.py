@@ -15,6 +15,7 @@ _MODULES = {
     "glue": "pipespec.targets.glue.target",
     "dbtcloud": "pipespec.targets.dbtcloud.target",
     "fabric": "pipespec.targets.fabric.target",
+    "mwaa": "pipespec.targets.mwaa.target",
 }
 
 # Targets a spec without a `targets:` block deploys to: the general-purpose orchestrators.

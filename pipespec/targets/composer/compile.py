@@ -75,6 +75,7 @@ class Flavour:
     placeholders: tuple[str, ...] = ()  # ${Name}s the constants leave for the component
     helpers: tuple[tuple[str, str], ...] = ()  # extra (helper name, block) pairs plans may ask for
     roles: Callable[[Iterable[OperatorPlan], bool], tuple[str, ...]] = lambda plans, secrets: ()
+    placement: Callable[[TaskIR], tuple[tuple[str, Any], ...]] = placement  # pool / queue
 
 
 def composer_flavour(ir: PipelineIR, deployment: Deployment) -> Flavour:
@@ -232,7 +233,7 @@ def compile_dag(
         return value
 
     variables = identifiers([t.id for t in ir.tasks])
-    module_names = _RESERVED | set(names.values()) | {p.cls for p in plans.values()}
+    module_names = _RESERVED | set(names.values()) | {n for p in plans.values() for n in (p.cls, p.base) if n}
     for tid, ident in variables.items():
         if ident in module_names or ident.isupper():
             variables[tid] = f"{ident}_task"
@@ -241,7 +242,7 @@ def compile_dag(
     lines += ["import json", "import logging", "import os", "from datetime import datetime, timedelta, timezone", ""]
     lines += ["import pendulum"]
     dag_import = ("airflow.sdk", "DAG") if version == "3" else ("airflow", "DAG")
-    imports = sorted({(p.module, p.cls) for p in plans.values()} | {dag_import})
+    imports = sorted({(p.module, p.base or p.cls) for p in plans.values()} | {dag_import})
     lines += [f"from {module} import {cls}" for module, cls in imports]
     lines += ["", f"DAG_ID = {string(dag_id)}", f"ENVIRONMENT = {string(env.name)}", *flavour.constants]
     lines += [
@@ -274,7 +275,7 @@ def compile_dag(
         args: list[tuple[str, Any]] = [("task_id", task.id), *p.kwargs]
         if task.trigger_rule != "all_success":
             args.append(("trigger_rule", task.trigger_rule))
-        args += placement(task)
+        args += flavour.placement(task)
         for key in _SHARED:
             value = kwargs.get(key)
             if key in defaults:  # set where it differs from default_args (absent: any value will do)

@@ -64,6 +64,7 @@ class OperatorPlan:
     helpers: frozenset[str] = frozenset()  # runtime helpers the call uses (see templates.py)
     http_connections: dict[str, str] = field(default_factory=dict)  # conn id -> base URL
     secret_variables: dict[str, str] = field(default_factory=dict)  # Airflow variable -> Pulumi config key
+    base: str = ""  # when a helper block defines `cls` (a subclass), the class imported from `module`
 
 
 def operator_name(task: TaskIR, pipeline: ComposerPipelineSettings) -> str:
