@@ -151,7 +151,7 @@ def test_each_kind_gets_its_operator_with_the_spec_arguments() -> None:
     assert _kw(calls["q"], "location") == "europe-west1" and _kw(calls["q"], "project_id") == "proj"
     assert _kw(calls["gate"], "sql") == "checks/rows.sql"
     assert (
-        _kw(calls["model"], "bash_command") == "dbt build --select a b --target prod --vars '{\"x\": 1}' --full-refresh"
+        _kw(calls["model"], "bash_command") == "dbt build --select a b --target prod --full-refresh --vars '{\"x\":1}'"
     )
     assert _kw(calls["fresh"], "bash_command") == "dbt source freshness"
     assert _kw(calls["job"], "job") == {

@@ -111,20 +111,7 @@ def argv(task: TaskIR, shell: str | None = None) -> list[str]:
     if isinstance(spec, ShellTask):
         return ["bash", "-c", spec.command]
     if isinstance(spec, DbtTask):
-        out = ["dbt", *spec.command.split("_")]  # source_freshness -> dbt source freshness
-        if spec.select:
-            out += ["--select", *spec.select]
-        if spec.exclude:
-            out += ["--exclude", *spec.exclude]
-        if spec.target:
-            out += ["--target", spec.target]
-        if spec.vars:
-            out += ["--vars", json.dumps(spec.vars, sort_keys=True)]
-        if spec.full_refresh:
-            out.append("--full-refresh")
-        if spec.project_dir:
-            out += ["--project-dir", spec.project_dir]
-        return out
+        return spec.argv()
     if isinstance(spec, NotebookTask):
         out = ["papermill", spec.path, f"/tmp/pipespec-{task.id}.ipynb"]
         for key, value in sorted(spec.parameters.items()):
