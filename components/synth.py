@@ -238,7 +238,7 @@ def run_pulumi(
     asyncio.set_event_loop(asyncio.new_event_loop())
     cfg = {k: v if isinstance(v, str) else json.dumps(v) for k, v in (config or {}).items()}
     set_all_config(cfg, list(secret_keys))
-    pulumi_settings.SETTINGS.root_resource = None  # a fresh root stack per run
+    pulumi_settings.ROOT.set(None)  # a fresh root stack per run: set_mocks creates one when none is set
     monitor = _Monitor(run)
     pulumi.runtime.set_mocks(_Mocks(), project=project, stack=stack, preview=False, monitor=monitor)
     pulumi_settings.SETTINGS.rpc_manager.clear()

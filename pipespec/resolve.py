@@ -25,17 +25,17 @@ from .loader import Document
 from .spec.notify import NOTIFY_EVENTS, NotifySpec
 from .spec.pipeline import PipelineSpec
 from .spec.retries import RetrySpec
-from .spec.tasks import TaskDefaults
+from .spec.tasks import TaskDefaults, as_retry_spec
 from .targets.registry import DEFAULT_TARGETS
 from .targets.settings import PipelineTargets
 
 DEFAULT_START_DATE = "2024-01-01"
 
 
-def resolve_retry(own: RetrySpec | None, defaults: RetrySpec | None, *, quality_gate: bool) -> RetryPolicy:
+def resolve_retry(own: RetrySpec | int | None, defaults: RetrySpec | int | None, *, quality_gate: bool) -> RetryPolicy:
     # A failed quality gate means bad data, which a retry will not fix: gates only retry
     # when the task itself asks for it.
-    layers = [own] if quality_gate else [own, defaults]
+    layers = [as_retry_spec(own)] if quality_gate else [as_retry_spec(own), as_retry_spec(defaults)]
 
     def pick(field: str) -> Any:
         for layer in layers:

@@ -144,12 +144,12 @@ def dag_change_mermaid(old: dict[str, list[str]], new: dict[str, list[str]]) -> 
     lines += styles
     lines.append("    classDef added fill:#d5f5e3,stroke:#1e8449")
     lines.append("    classDef removed fill:#fadbd8,stroke:#c0392b,stroke-dasharray: 4 2")
-    added = [node(t) for t in tasks if t not in old]
-    removed = [node(t) for t in tasks if t not in new]
-    if added:
-        lines.append(f"    class {','.join(added)} added")
-    if removed:
-        lines.append(f"    class {','.join(removed)} removed")
+    added_nodes = [node(t) for t in tasks if t not in old]
+    removed_nodes = [node(t) for t in tasks if t not in new]
+    if added_nodes:
+        lines.append(f"    class {','.join(added_nodes)} added")
+    if removed_nodes:
+        lines.append(f"    class {','.join(removed_nodes)} removed")
     return "\n".join(lines) + "\n"
 
 

@@ -42,10 +42,10 @@ class TaskBase(SpecModel):
     notify: NotifySpec | None = None
     targets: TaskTargets | None = None
 
-    _retries = field_validator("retries", mode="after")(classmethod(lambda cls, v: _retry_spec(v)))
+    _retries = field_validator("retries", mode="after")(classmethod(lambda cls, v: as_retry_spec(v)))
 
 
-def _retry_spec(value: RetrySpec | int | None) -> RetrySpec | None:
+def as_retry_spec(value: RetrySpec | int | None) -> RetrySpec | None:
     # `retries: 3` is shorthand for `retries: {count: 3}`; the model only ever holds RetrySpec.
     return RetrySpec(count=value) if isinstance(value, int) else value
 
@@ -224,4 +224,4 @@ class TaskDefaults(SpecModel):
     expected_duration: Duration | None = None
     targets: TaskTargets | None = None
 
-    _retries = field_validator("retries", mode="after")(classmethod(lambda cls, v: _retry_spec(v)))
+    _retries = field_validator("retries", mode="after")(classmethod(lambda cls, v: as_retry_spec(v)))
