@@ -93,6 +93,25 @@ def check_limits(ir: PipelineIR, tdiag: TaskDiag, pdiag: PipeDiag) -> list[Diagn
     out += _clusters(ir, pipe, pdiag)
     for task in ir.tasks:
         out += _task(task, pipe, tdiag)
+    out += _backoff(ir, tdiag)
+    return out
+
+
+def _backoff(ir: PipelineIR, tdiag: TaskDiag) -> list[Diagnostic]:
+    """One PS454 per distinct retry policy, at its first task, naming the others: a pipeline whose
+    defaults use exponential backoff gets one warning, not one per task."""
+    groups: dict[tuple[int, ...], list[TaskIR]] = {}
+    for task in ir.tasks:
+        if backoff_warning(task):
+            groups.setdefault(task.retry.delays(), []).append(task)
+    out: list[Diagnostic] = []
+    for members in groups.values():
+        message, hint = backoff_warning(members[0]) or ("", "")
+        others = [t.id for t in members[1:]]
+        if others:
+            shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+            message += f"; the same holds for {shown}"
+        out.append(tdiag(members[0], ("retries",), "PS454", message, hint, W))
     return out
 
 
@@ -174,8 +193,6 @@ def _task(task: TaskIR, pipe: DatabricksPipelineSettings, tdiag: TaskDiag) -> li
             "or `dbt_project_directory` in the stack's pipespec:databricks config"
         )
         out.append(tdiag(task, ("project_dir",), "PS456", msg, hint, W))
-    if found := backoff_warning(task):
-        out.append(tdiag(task, ("retries",), "PS454", found[0], found[1], W))
     if task.notify.on_retry and task.retry.retries > 0:
         msg = (
             f"task {task.id!r}: Databricks has no retry notification; the on_retry channels are told of "
