@@ -7,6 +7,7 @@ only approximate (backoff, catch-up, task concurrency), naming the task and the 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from ...cron import CronError, to_quartz
 from ...diagnostics import Diagnostic, FieldPath, Severity
@@ -94,7 +95,18 @@ def check_limits(ir: PipelineIR, tdiag: TaskDiag, pdiag: PipeDiag) -> list[Diagn
     for task in ir.tasks:
         out += _task(task, pipe, tdiag)
     out += _backoff(ir, tdiag)
-    return out
+    return _merge_per_task(out, "PS456")
+
+
+def _merge_per_task(diags: list[Diagnostic], code: str) -> list[Diagnostic]:
+    """Fold a per-task warning that repeats across tasks into its first occurrence, naming the rest."""
+    same = [d for d in diags if d.code == code]
+    if len(same) < 2:
+        return diags
+    others = [str(d.path[1]) for d in same[1:]]
+    shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+    first = replace(same[0], message=f"{same[0].message}; the same holds for {shown}")
+    return [first if d is same[0] else d for d in diags if d.code != code or d is same[0]]
 
 
 def _backoff(ir: PipelineIR, tdiag: TaskDiag) -> list[Diagnostic]:
