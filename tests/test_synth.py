@@ -219,3 +219,25 @@ def test_program_itself_refuses_a_bad_spec_before_registering(tmp_path: Path) ->
             config={"pipespec:pipelines": {"glue_workflow_medallion": ["glue"]}},
             stack="dev",
         )
+
+
+def test_stack_comparison_shows_what_promotion_changes() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipespec", "diff", "--stack", "staging", "--stack", "prod", "--project-dir", str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout
+    assert out.startswith("### What promoting staging → prod changes")
+    # staging shares one topic-per-pipeline layout with prod but prefixes names and sizes clusters differently
+    assert "to change" in out and "`inputs.name`" in out
+    assert "databricks:index/job:Job" in out  # prod runs job clusters, staging serverless
+
+
+def test_diff_needs_two_folders_or_two_stacks(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipespec", "diff", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 2 and "give two synth folders" in proc.stderr
