@@ -6,9 +6,11 @@ time except definitions: imports of providers happen inside the functions that n
 
 from __future__ import annotations
 
-PUBSUB_PUBLISH = """
+# The start of `_publish`, shared by every Airflow flavour: the pipespec alert message itself
+# (pipespec/alerts.py). Each flavour appends how it delivers the message.
+_ALERT_MESSAGE = """
 
-# ── Alerts: one JSON message per event (the pipespec alert contract) to the pipeline's Pub/Sub topic ──
+# ── Alerts: one JSON message per event (the pipespec alert contract) to the pipeline's __DESTINATION__ ──
 def _publish(event, channels, context, task_id="", error="", cause=""):
     ti = context.get("ti") or context.get("task_instance")
     try:
@@ -20,12 +22,23 @@ def _publish(event, channels, context, task_id="", error="", cause=""):
         "pipeline": DAG_ID,
         "task": task_id,
         "environment": ENVIRONMENT,
-        "platform": "composer",
+        "platform": "__PLATFORM__",
         "error": error,
         "cause": cause[:MAX_CAUSE_CHARS],
         "run_url": run_url,
         "next": NEXT_STEP[event],
     }
+"""
+
+
+def alert_message(destination: str, platform: str) -> str:
+    """The opening of the generated `_publish`: builds the alert message for `platform`."""
+    return _ALERT_MESSAGE.replace("__DESTINATION__", destination).replace("__PLATFORM__", platform)
+
+
+PUBSUB_PUBLISH = (
+    alert_message("Pub/Sub topic", "composer")
+    + """\
     channels = sorted(set(channels))
     # Routing contract (pipespec.notify_plan.routing): subscribers and log-based policies filter on these.
     attributes = {k: message[k] for k in ("event", "pipeline", "task", "environment") if message[k]}
@@ -57,6 +70,7 @@ def _publish(event, channels, context, task_id="", error="", cause=""):
     except Exception:
         logging.getLogger(__name__).exception("pipespec: could not log a %s alert to %s", event, ALERT_LOG)
 """
+)
 
 CALLBACKS = '''
 

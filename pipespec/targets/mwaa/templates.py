@@ -7,28 +7,13 @@ need them, so nothing AWS runs at DAG-parse time.
 
 from __future__ import annotations
 
+from ..composer.templates import alert_message
+
 SNS_HOOK_MODULE = "airflow.providers.amazon.aws.hooks.sns"
 
-SNS_PUBLISH = """
-
-# ── Alerts: one JSON message per event (the pipespec alert contract) to the pipeline's SNS topic ──
-def _publish(event, channels, context, task_id="", error="", cause=""):
-    ti = context.get("ti") or context.get("task_instance")
-    try:
-        run_url = ti.log_url if ti is not None else ""
-    except Exception:  # no URL is better than no alert
-        run_url = ""
-    message = {
-        "event": event,
-        "pipeline": DAG_ID,
-        "task": task_id,
-        "environment": ENVIRONMENT,
-        "platform": "mwaa",
-        "error": error,
-        "cause": cause[:MAX_CAUSE_CHARS],
-        "run_url": run_url,
-        "next": NEXT_STEP[event],
-    }
+SNS_PUBLISH = (
+    alert_message("SNS topic", "mwaa")
+    + """\
     # Routing contract (pipespec.notify_plan.routing): each subscription filters on the `channels` attribute,
     # which SnsHook sends as a String.Array.
     attributes = {"channels": sorted(set(channels))}
@@ -52,6 +37,7 @@ def _publish(event, channels, context, task_id="", error="", cause=""):
     except Exception:  # an alert that cannot be sent must not change the task's outcome
         logging.getLogger(__name__).exception("pipespec: could not publish a %s alert to %s", event, ALERT_TOPIC_ARN)
 """
+)
 
 CHECK_ROW = '''
 
