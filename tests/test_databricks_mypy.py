@@ -3,36 +3,20 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from typecheck import ROOT, run_mypy
+
 FILES = [
     "components/databricks_job.py",
     "components/databricks_args.py",
     "pipespec/targets/databricks",
 ]
-CACHE = ROOT / ".mypy_cache" / "databricks"  # warm after the first run: seconds, not minutes
 # Imported modules are analysed (their types are used) but only these files' errors are reported.
 
 
 def _mypy(*paths: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--cache-dir",
-            str(CACHE),
-            "--follow-imports=silent",
-            "--no-error-summary",
-            *paths,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_mypy(*paths, cache="databricks", silent_imports=True)
 
 
 def test_component_and_compiler_type_check_against_the_provider_sdk() -> None:

@@ -3,31 +3,14 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-CACHE = ROOT / ".mypy_cache" / "glue"  # warm after the first run: seconds, not a minute
+from typecheck import ROOT, run_mypy
 
 
 def _mypy(*paths: str) -> subprocess.CompletedProcess[str]:
     # Imported modules are type-checked for their types but their own errors are not reported here.
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--cache-dir",
-            str(CACHE),
-            "--no-error-summary",
-            "--follow-imports=silent",
-            *paths,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_mypy(*paths, cache="glue", silent_imports=True)
 
 
 def test_component_and_compiler_type_check_against_pulumi_aws() -> None:
